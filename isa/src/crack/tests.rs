@@ -1,5 +1,6 @@
 use iced_x86::Instruction;
 
+use super::flow::stack;
 use super::*;
 use crate::decode::decode;
 use crate::decode::tests::hex;
