@@ -1,0 +1,37 @@
+//! herd7 x86 litmus tests: the external oracle for the memory model.
+//!
+//! - [`parse`] reads a test in either herd7 x86 dialect (`X86`, Intel syntax;
+//!   `X86_64`, AT&T syntax) into a [`LitmusTest`].
+//! - [`FinalState`] is a run's result keyed as herd7 names locations (`0:EAX`,
+//!   `1:rax`, `[x]`); [`Verdict`] is herd7's answer from `verdicts.json`, which says
+//!   which final states x86-TSO allows.
+
+mod ast;
+mod error;
+mod instr;
+mod parse;
+mod prop;
+mod state;
+
+pub use ast::{
+    Arch, Condition, Init, Instr, LitmusTest, Location, MemInit, MemType, Operand, Quantifier,
+    RmwOp,
+};
+pub use error::LitmusError;
+pub use parse::parse;
+pub use prop::Prop;
+pub use state::{FinalState, HerdVerdict, Observation, Verdict, load_verdicts};
+
+/// Read and parse the litmus file at `path` (errors name the file as given).
+pub fn parse_file(path: &std::path::Path) -> Result<LitmusTest, LitmusError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| LitmusError {
+        file: file.clone(),
+        line: 0,
+        col: 0,
+        message: format!("cannot read file: {e}"),
+        text: String::new(),
+        hint: "check the path".to_string(),
+    })?;
+    parse(&file, &text)
+}
