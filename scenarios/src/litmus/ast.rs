@@ -118,7 +118,8 @@ pub struct MemInit {
 /// The init block `{ ... }`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Init {
-    /// Every memory location the test mentions anywhere, with its type and initial value.
+    /// Memory locations the init block declares or initialises (see
+    /// [`LitmusTest::memory`] for all locations).
     pub memory: BTreeMap<String, MemInit>,
     /// Initial register values by `(thread, register)`; unlisted registers start at 0.
     pub regs: BTreeMap<(usize, Gpr), i64>,
@@ -307,4 +308,29 @@ pub struct LitmusTest {
     pub locations: Vec<Location>,
     /// The final condition.
     pub condition: Condition,
+}
+
+impl LitmusTest {
+    /// Every memory location the test mentions anywhere (init block, code,
+    /// `locations`, condition) with its type and initial value; locations the init
+    /// block does not mention are `int` and start at 0.
+    pub fn memory(&self) -> BTreeMap<String, MemInit> {
+        let mut all = self.init.memory.clone();
+        let in_code = self.threads.iter().flatten().filter_map(Instr::location);
+        let observed = self
+            .locations
+            .iter()
+            .chain(self.condition.prop.locations())
+            .filter_map(|l| match l {
+                Location::Mem(m) => Some(m.as_str()),
+                Location::Reg { .. } => None,
+            });
+        for name in in_code.chain(observed) {
+            all.entry(name.to_string()).or_insert(MemInit {
+                ty: MemType::INT,
+                value: 0,
+            });
+        }
+        all
+    }
 }

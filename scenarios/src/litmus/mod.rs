@@ -5,6 +5,8 @@
 //! - [`FinalState`] is a run's result keyed as herd7 names locations (`0:EAX`,
 //!   `1:rax`, `[x]`); [`Verdict`] is herd7's answer from `verdicts.json`, which says
 //!   which final states x86-TSO allows.
+//! - [`LitmusProgram`] is a test translated for the simulator: Intel-syntax
+//!   assembly per thread, data at fixed addresses, and the locations to read back.
 
 mod ast;
 mod error;
@@ -12,6 +14,7 @@ mod instr;
 mod parse;
 mod prop;
 mod state;
+mod translate;
 
 pub use ast::{
     Arch, Condition, Init, Instr, LitmusTest, Location, MemInit, MemType, Operand, Quantifier,
@@ -21,6 +24,10 @@ pub use error::LitmusError;
 pub use parse::parse;
 pub use prop::Prop;
 pub use state::{FinalState, HerdVerdict, Observation, Verdict, load_verdicts};
+pub use translate::{
+    CODE_BASE, CODE_STRIDE, DATA_BASE, DATA_STRIDE, LitmusProgram, Observable, ObservableSource,
+    ThreadProgram,
+};
 
 /// Read and parse the litmus file at `path` (errors name the file as given).
 pub fn parse_file(path: &std::path::Path) -> Result<LitmusTest, LitmusError> {

@@ -105,16 +105,14 @@ impl<'s> Parser<'s, '_> {
         }
         let (locations, cond_start) = self.locations(clause, threads.len())?;
         let condition = self.condition(cond_start, threads.len())?;
-        let mut test = LitmusTest {
+        Ok(LitmusTest {
             name: name.to_string(),
             arch,
             init,
             threads,
             locations,
             condition,
-        };
-        declare_all_memory(&mut test);
-        Ok(test)
+        })
     }
 
     /// Skip quoted descriptions and `Key=Value` lines; return the offset of `{`.
@@ -364,26 +362,4 @@ impl<'s> Parser<'s, '_> {
 fn starts_with_word(s: &str, word: &str) -> bool {
     s.strip_prefix(word)
         .is_some_and(|r| !r.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
-}
-
-/// Give every memory location the test mentions an entry in `init.memory`
-/// (undeclared ones are `int` and start at 0).
-fn declare_all_memory(test: &mut LitmusTest) {
-    let mut names: Vec<String> = test
-        .threads
-        .iter()
-        .flatten()
-        .filter_map(|i| i.location().map(str::to_string))
-        .collect();
-    let observed = test.locations.iter().chain(test.condition.prop.locations());
-    names.extend(observed.filter_map(|l| match l {
-        Location::Mem(m) => Some(m.clone()),
-        Location::Reg { .. } => None,
-    }));
-    for name in names {
-        test.init.memory.entry(name).or_insert(MemInit {
-            ty: MemType::INT,
-            value: 0,
-        });
-    }
 }

@@ -51,7 +51,7 @@ impl LitmusTest {
                 .flat_map(|i| i.registers())
                 .map(move |reg| Location::Reg { thread, reg })
         });
-        let memory = self.init.memory.keys().map(|m| Location::Mem(m.clone()));
+        let memory = self.memory().into_keys().map(Location::Mem);
         let named = self
             .locations
             .iter()
