@@ -7,12 +7,15 @@
 //!   which final states x86-TSO allows.
 //! - [`LitmusProgram`] is a test translated for the simulator: Intel-syntax
 //!   assembly per thread, data at fixed addresses, and the locations to read back.
+//! - [`run_test`] runs a test many times on any [`LitmusExecutor`] and compares
+//!   the histogram of final states with herd7's allowed states.
 
 mod ast;
 mod error;
 mod instr;
 mod parse;
 mod prop;
+mod runner;
 mod state;
 mod translate;
 
@@ -23,6 +26,7 @@ pub use ast::{
 pub use error::LitmusError;
 pub use parse::parse;
 pub use prop::Prop;
+pub use runner::{FinalMachineState, LitmusExecutor, LitmusReport, Outcome, RunError, run_test};
 pub use state::{FinalState, HerdVerdict, Observation, Verdict, load_verdicts};
 pub use translate::{
     CODE_BASE, CODE_STRIDE, DATA_BASE, DATA_STRIDE, LitmusProgram, Observable, ObservableSource,
