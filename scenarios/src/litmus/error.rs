@@ -135,3 +135,22 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     }
     i
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::litmus::parse;
+
+    #[test]
+    fn positions_count_characters_and_survive_comments() {
+        let text = "X86 t (* é → ü *) oops\n{ }\n";
+        let e = parse("f.litmus", text)
+            .err()
+            .map(|e| (e.line, e.col, e.text));
+        assert_eq!(e, Some((1, 19, "oops".to_string())));
+        let text = "X86 t\n(* a\nmulti-line ü comment *) { x=0; }\n P0 ;\n FOO ;\nexists (x=0)";
+        let e = parse("f.litmus", text)
+            .err()
+            .map(|e| (e.line, e.col, e.text));
+        assert_eq!(e, Some((5, 2, "FOO".to_string())));
+    }
+}

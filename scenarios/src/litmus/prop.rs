@@ -285,3 +285,81 @@ impl<'s> PropParser<'s, '_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::litmus::parse;
+
+    fn cond(prop: &str) -> Prop {
+        let text = format!("X86 t\n{{ }}\n P0 | P1 ;\n MFENCE | MFENCE ;\nexists {prop}");
+        parse("t.litmus", &text)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .condition
+            .prop
+    }
+
+    fn atom(thread: usize, value: i64) -> Prop {
+        Prop::Atom {
+            loc: Location::Reg {
+                thread,
+                reg: Gpr::Rax,
+            },
+            value,
+        }
+    }
+
+    #[test]
+    fn precedence_and_associativity() {
+        let b = Box::new;
+        assert_eq!(
+            cond("0:EAX=1 \\/ 1:EAX=2 /\\ ~0:EAX=3"),
+            Prop::Or(
+                b(atom(0, 1)),
+                b(Prop::And(b(atom(1, 2)), b(Prop::Not(b(atom(0, 3))))))
+            )
+        );
+        assert_eq!(
+            cond("~(0:EAX=1 \\/ true)"),
+            Prop::Not(b(Prop::Or(b(atom(0, 1)), b(Prop::True))))
+        );
+        assert_eq!(
+            cond("[x] = -1"),
+            Prop::Atom {
+                loc: Location::Mem("x".into()),
+                value: -1
+            }
+        );
+    }
+
+    #[test]
+    fn integers() {
+        assert_eq!(parse_int("0x10"), Some(16));
+        assert_eq!(parse_int("-3"), Some(-3));
+        assert_eq!(parse_int("18446744073709551615"), Some(-1));
+        for bad in ["", "-", "1e3", "0x", "18446744073709551616", "+1"] {
+            assert_eq!(parse_int(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn evaluation_needs_every_location() {
+        let p = cond("(0:EAX=1 /\\ [x]=0)");
+        let state = |pairs: &[(&str, i64)]| {
+            FinalState(pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect())
+        };
+        assert_eq!(
+            p.eval(Arch::X86, &state(&[("0:EAX", 1), ("[x]", 0)])),
+            Some(true)
+        );
+        assert_eq!(
+            p.eval(Arch::X86, &state(&[("0:EAX", 1), ("[x]", 2)])),
+            Some(false)
+        );
+        assert_eq!(p.eval(Arch::X86, &state(&[("0:EAX", 1)])), None);
+        assert_eq!(
+            p.eval(Arch::X86_64, &state(&[("0:EAX", 1), ("[x]", 0)])),
+            None
+        );
+    }
+}
