@@ -46,15 +46,15 @@ pub(crate) fn parse_instr(src: &Source, arch: Arch, cell: &str) -> Result<Instr,
     if mnemonic.is_empty() {
         return Err(src.error(cell, "`lock` without an instruction", hint));
     }
+    let lower = mnemonic.to_ascii_lowercase();
+    let (base, suffix) = split_suffix(arch, &lower)
+        .ok_or_else(|| src.error(mnemonic, "unknown instruction", hint))?;
     let mut args = Vec::new();
     if !operands.is_empty() {
         for text in operands.split(',') {
             args.push(parse_operand(src, arch, text.trim())?);
         }
     }
-    let lower = mnemonic.to_ascii_lowercase();
-    let (base, suffix) = split_suffix(arch, &lower)
-        .ok_or_else(|| src.error(mnemonic, "unknown instruction", hint))?;
     if arch == Arch::X86_64 {
         // AT&T order is source first; herd also accepts either order for the
         // memory/register pair of xchg and cmpxchg, which `build` handles.
