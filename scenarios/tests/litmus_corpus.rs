@@ -4,15 +4,15 @@
 
 mod litmus_data;
 
-use scenarios::litmus::Observation;
+use scenarios::litmus::{CorpusEntry, Observation};
 
 #[test]
 fn every_test_parses_and_matches_its_verdict() {
-    let Some(corpus) = litmus_data::Corpus::load() else {
+    let Some(corpus) = litmus_data::corpus() else {
         return;
     };
-    assert_eq!(corpus.tests.len(), 738, "README promises 738 tests");
-    for (key, test, verdict) in corpus.iter() {
+    assert_eq!(corpus.entries.len(), 738, "README promises 738 tests");
+    for CorpusEntry { key, test, verdict } in &corpus.entries {
         assert_eq!(test.name, verdict.name, "{key}: name");
         assert_eq!(test.arch, verdict.arch, "{key}: arch");
         assert_eq!(test.threads.len(), verdict.threads, "{key}: thread count");
@@ -33,10 +33,10 @@ fn every_test_parses_and_matches_its_verdict() {
 /// Every herd full state has the same keys, so projecting onto them is well defined.
 #[test]
 fn herd_states_are_uniform() {
-    let Some(corpus) = litmus_data::Corpus::load() else {
+    let Some(corpus) = litmus_data::corpus() else {
         return;
     };
-    for (key, _, verdict) in corpus.iter() {
+    for CorpusEntry { key, verdict, .. } in &corpus.entries {
         let keys = verdict.state_keys();
         for s in &verdict.allowed_states_full {
             assert!(
@@ -52,10 +52,10 @@ fn herd_states_are_uniform() {
 /// its `Ok`/`No` must match the quantified condition over those states.
 #[test]
 fn condition_agrees_with_herd_observation() {
-    let Some(corpus) = litmus_data::Corpus::load() else {
+    let Some(corpus) = litmus_data::corpus() else {
         return;
     };
-    for (key, test, verdict) in corpus.iter() {
+    for CorpusEntry { key, test, verdict } in &corpus.entries {
         for states in [&verdict.allowed_states, &verdict.allowed_states_full] {
             let sat: Vec<bool> = states
                 .iter()

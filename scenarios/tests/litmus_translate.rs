@@ -4,7 +4,7 @@
 
 mod litmus_data;
 
-use scenarios::litmus::{FinalState, LitmusProgram};
+use scenarios::litmus::{CorpusEntry, FinalState, LitmusProgram};
 
 /// Rename herd's register keys from `X86_64` spelling to `X86` (`0:rax` → `0:EAX`).
 fn x86_keys(state: &FinalState) -> FinalState {
@@ -17,11 +17,11 @@ fn x86_keys(state: &FinalState) -> FinalState {
 
 #[test]
 fn both_dialects_translate_alike() {
-    let Some(corpus) = litmus_data::Corpus::load() else {
+    let Some(corpus) = litmus_data::corpus() else {
         return;
     };
     let mut twins = 0;
-    for (key, test, verdict) in corpus.iter() {
+    for CorpusEntry { key, test, verdict } in &corpus.entries {
         let Some(twin_key) = key
             .strip_suffix(&test.name)
             .and_then(|dir| dir.strip_suffix("X86_64/"))
@@ -29,11 +29,11 @@ fn both_dialects_translate_alike() {
         else {
             continue;
         };
-        let Some(twin) = corpus.tests.get(&twin_key) else {
+        let Some(twin) = corpus.get(&twin_key) else {
             continue;
         };
         twins += 1;
-        let (p64, p32) = (LitmusProgram::new(test), LitmusProgram::new(twin));
+        let (p64, p32) = (LitmusProgram::new(test), LitmusProgram::new(&twin.test));
         assert_eq!(
             p64.threads, p32.threads,
             "{key}: code and initial registers"
@@ -48,7 +48,7 @@ fn both_dialects_translate_alike() {
         assert_eq!(sources(&p64), sources(&p32), "{key}: observed locations");
         let renamed: Vec<FinalState> = verdict.allowed_states_full.iter().map(x86_keys).collect();
         assert_eq!(
-            renamed, corpus.verdicts[&twin_key].allowed_states_full,
+            renamed, twin.verdict.allowed_states_full,
             "{key}: herd's allowed states"
         );
     }

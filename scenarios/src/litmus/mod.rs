@@ -8,9 +8,11 @@
 //! - [`LitmusProgram`] is a test translated for the simulator: Intel-syntax
 //!   assembly per thread, data at fixed addresses, and the locations to read back.
 //! - [`run_test`] runs a test many times on any [`LitmusExecutor`] and compares
-//!   the histogram of final states with herd7's allowed states.
+//!   the histogram of final states with herd7's allowed states; [`Corpus`] loads
+//!   the shared herd7 corpus and runs all of it.
 
 mod ast;
+mod corpus;
 mod error;
 mod instr;
 mod parse;
@@ -23,6 +25,7 @@ pub use ast::{
     Arch, Condition, Init, Instr, LitmusTest, Location, MemInit, MemType, Operand, Quantifier,
     RmwOp,
 };
+pub use corpus::{Corpus, CorpusEntry};
 pub use error::LitmusError;
 pub use parse::parse;
 pub use prop::Prop;
