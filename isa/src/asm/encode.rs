@@ -1,0 +1,296 @@
+//! Builds an `iced_x86::Instruction` for a chosen code and encodes it.
+
+use super::error::{Span, SpanError, SpanResult};
+use super::operand::{Memory, Operand, OperandKind, Value};
+use super::parse::Prefix;
+use iced_x86::{Code, Encoder, Instruction, OpCodeOperandKind as K, OpKind, Register};
+
+/// Everything needed to encode one instruction at one address.
+pub(crate) struct EncodeRequest<'a> {
+    pub code: Code,
+    /// Operands in the order `code` expects them.
+    pub operands: &'a [Operand],
+    pub prefixes: &'a [(Prefix, Span)],
+    /// Address of the instruction.
+    pub ip: u64,
+    /// Length of the instruction (for `[rip + constant]`); 0 while unknown.
+    pub len: usize,
+}
+
+/// Resolves a value to a number at encoding time.
+pub(crate) type Resolve<'a> = &'a dyn Fn(&Value) -> SpanResult<i128>;
+
+/// Whether `value` is `bits` wide once truncated, and its truncation sign-extends from 8 bits.
+fn sign_extends_from_8(value: i128, bits: u32) -> bool {
+    let modulus = 1i128 << bits;
+    if value < -(modulus / 2) || value >= modulus {
+        return false;
+    }
+    let truncated = value.rem_euclid(modulus);
+    let signed = if truncated >= modulus / 2 {
+        truncated - modulus
+    } else {
+        truncated
+    };
+    (-128..=127).contains(&signed)
+}
+
+/// `value` reinterpreted as a 64-bit two's-complement number, if it has 64 bits.
+pub(crate) fn as_i64(value: i128) -> Option<i64> {
+    i64::try_from(value)
+        .ok()
+        .or_else(|| u64::try_from(value).ok().map(|v| v as i64))
+}
+
+/// Whether `value` can be encoded in an immediate of kind `kind`.
+pub(crate) fn imm_fits(kind: K, value: i128) -> bool {
+    match kind {
+        K::imm8 => (-128..=255).contains(&value),
+        K::imm8_const_1 => value == 1,
+        K::imm8sex16 => sign_extends_from_8(value, 16),
+        K::imm8sex32 => sign_extends_from_8(value, 32),
+        K::imm8sex64 => sign_extends_from_8(value, 64),
+        K::imm16 => (-0x8000..=0xffff).contains(&value),
+        K::imm32 => (-0x8000_0000..=0xffff_ffff).contains(&value),
+        K::imm32sex64 => as_i64(value).is_some_and(|v| i32::try_from(v).is_ok()),
+        K::imm64 => as_i64(value).is_some(),
+        _ => false,
+    }
+}
+
+fn set_immediate(
+    instruction: &mut Instruction,
+    index: u32,
+    kind: K,
+    value: i128,
+    second_imm8: bool,
+) {
+    let bits = value as i64;
+    let op_kind = match kind {
+        K::imm8 | K::imm8_const_1 if second_imm8 => {
+            instruction.set_immediate8_2nd(bits as u8);
+            OpKind::Immediate8_2nd
+        }
+        K::imm8 | K::imm8_const_1 => {
+            instruction.set_immediate8(bits as u8);
+            OpKind::Immediate8
+        }
+        K::imm8sex16 => {
+            instruction.set_immediate8to16(i16::from(bits as i8));
+            OpKind::Immediate8to16
+        }
+        K::imm8sex32 => {
+            instruction.set_immediate8to32(i32::from(bits as i8));
+            OpKind::Immediate8to32
+        }
+        K::imm8sex64 => {
+            instruction.set_immediate8to64(i64::from(bits as i8));
+            OpKind::Immediate8to64
+        }
+        K::imm16 => {
+            instruction.set_immediate16(bits as u16);
+            OpKind::Immediate16
+        }
+        K::imm32 => {
+            instruction.set_immediate32(bits as u32);
+            OpKind::Immediate32
+        }
+        K::imm32sex64 => {
+            instruction.set_immediate32to64(i64::from(bits as i32));
+            OpKind::Immediate32to64
+        }
+        _ => {
+            instruction.set_immediate64(bits as u64);
+            OpKind::Immediate64
+        }
+    };
+    instruction.set_op_kind(index, op_kind);
+}
+
+/// The segment used when none is written: `ss` for `rbp`/`rsp` bases, else `ds`.
+fn default_segment(base: Register) -> Register {
+    match base.full_register() {
+        Register::RBP | Register::RSP => Register::SS,
+        _ => Register::DS,
+    }
+}
+
+fn set_memory(
+    instruction: &mut Instruction,
+    index: u32,
+    memory: &Memory,
+    request: &EncodeRequest<'_>,
+    resolve: Resolve<'_>,
+    span: Span,
+) -> SpanResult<()> {
+    instruction.set_op_kind(index, OpKind::Memory);
+    instruction.set_memory_base(memory.base);
+    instruction.set_memory_index(memory.index);
+    instruction.set_memory_index_scale(memory.scale);
+    // Like GNU, drop an explicit override of the default segment.
+    if memory.segment != default_segment(memory.base) {
+        instruction.set_segment_prefix(memory.segment);
+    }
+    let displacement = match &memory.displacement {
+        Some(value) => resolve(value)?,
+        None => 0,
+    };
+    let relocatable = memory
+        .displacement
+        .as_ref()
+        .is_some_and(|value| value.constant.is_none());
+    if memory.base == Register::RIP {
+        // `[rip + label]` addresses the label; `[rip + 8]` is 8 past the next instruction.
+        let next_ip = i128::from(request.ip) + request.len as i128;
+        let target = if relocatable {
+            displacement
+        } else {
+            next_ip + displacement
+        };
+        let target = as_i64(target)
+            .ok_or_else(|| SpanError::new(span, "address does not fit in 64 bits"))?;
+        instruction.set_memory_displacement64(target as u64);
+        instruction.set_memory_displ_size(8);
+        return Ok(());
+    }
+    let full_width: u32 = if memory.base.is_gpr32() || memory.index.is_gpr32() {
+        4
+    } else {
+        8
+    };
+    let displ_size = if request.code.op_code().op_kinds().contains(&K::mem_offs) {
+        8
+    } else if relocatable || (memory.base == Register::None && memory.index == Register::None) {
+        full_width
+    } else if displacement == 0 {
+        0
+    } else if (-128..=127).contains(&displacement) {
+        1
+    } else {
+        full_width
+    };
+    let fits = match displ_size {
+        8 if request.code.op_code().op_kinds().contains(&K::mem_offs) => {
+            as_i64(displacement).is_some()
+        }
+        4 => (-0x8000_0000..=0xffff_ffff).contains(&displacement),
+        _ => as_i64(displacement).is_some_and(|v| i32::try_from(v).is_ok()),
+    };
+    if !fits {
+        return Err(SpanError::new(
+            span,
+            format!("displacement {displacement:#x} does not fit in 32 bits"),
+        )
+        .with_hint("use `movabs` with a 64-bit absolute address, or `[rip + label]`"));
+    }
+    instruction.set_memory_displacement64(displacement as u64);
+    instruction.set_memory_displ_size(displ_size);
+    Ok(())
+}
+
+fn check_prefixes(instruction: &mut Instruction, request: &EncodeRequest<'_>) -> SpanResult<()> {
+    let info = request.code.op_code();
+    let has_memory = (0..instruction.op_count()).any(|i| instruction.op_kind(i) == OpKind::Memory);
+    for &(prefix, span) in request.prefixes {
+        let (allowed, name) = match prefix {
+            Prefix::Lock => (info.can_use_lock_prefix() && has_memory, "lock"),
+            Prefix::Rep => (info.can_use_rep_prefix(), "rep"),
+            Prefix::Repne => (info.can_use_repne_prefix(), "repne"),
+        };
+        if !allowed {
+            let hint = match prefix {
+                Prefix::Lock => {
+                    "`lock` needs a read-modify-write instruction with a memory destination"
+                }
+                Prefix::Rep | Prefix::Repne => "`rep` prefixes apply to string instructions",
+            };
+            return Err(SpanError::new(
+                span,
+                format!(
+                    "`{name}` cannot be used with `{}`",
+                    info.instruction_string()
+                ),
+            )
+            .with_hint(hint));
+        }
+        match prefix {
+            Prefix::Lock => instruction.set_has_lock_prefix(true),
+            Prefix::Rep => instruction.set_has_rep_prefix(true),
+            Prefix::Repne => instruction.set_has_repne_prefix(true),
+        }
+    }
+    Ok(())
+}
+
+/// Encodes `request`, resolving values with `resolve`.
+pub(crate) fn encode(request: &EncodeRequest<'_>, resolve: Resolve<'_>) -> SpanResult<Vec<u8>> {
+    let mut instruction = Instruction::default();
+    instruction.set_code(request.code);
+    let kinds = request.code.op_code().op_kinds();
+    let mut seen_imm8 = false;
+    for ((index, &kind), operand) in (0u32..).zip(kinds).zip(request.operands) {
+        match &operand.kind {
+            OperandKind::Reg(reg) => {
+                instruction.set_op_kind(index, OpKind::Register);
+                instruction.set_op_register(index, *reg);
+            }
+            OperandKind::Mem(memory) => set_memory(
+                &mut instruction,
+                index,
+                memory,
+                request,
+                resolve,
+                operand.span,
+            )?,
+            OperandKind::Value(value) if matches!(kind, K::br64_1 | K::br64_4) => {
+                let target = as_i64(resolve(value)?).ok_or_else(|| {
+                    SpanError::new(operand.span, "branch target does not fit in 64 bits")
+                })?;
+                instruction.set_op_kind(index, OpKind::NearBranch64);
+                instruction.set_near_branch64(target as u64);
+            }
+            OperandKind::Value(value) if value.is_address => {
+                let memory = Memory::absolute(value.clone());
+                set_memory(
+                    &mut instruction,
+                    index,
+                    &memory,
+                    request,
+                    resolve,
+                    operand.span,
+                )?;
+            }
+            OperandKind::Value(value) => {
+                let number = resolve(value)?;
+                if !imm_fits(kind, number) {
+                    return Err(SpanError::new(operand.span, format!("value {number:#x} does not fit in this immediate"))
+                        .with_hint("addresses used as immediates must fit in 32 bits, sign-extended; use `movabs`"));
+                }
+                let is_imm8 = matches!(kind, K::imm8 | K::imm8_const_1);
+                set_immediate(&mut instruction, index, kind, number, is_imm8 && seen_imm8);
+                seen_imm8 |= is_imm8;
+            }
+        }
+    }
+    check_prefixes(&mut instruction, request)?;
+    let mut encoder = Encoder::new(64);
+    let span = request
+        .operands
+        .iter()
+        .map(|o| o.span)
+        .reduce(Span::to)
+        .unwrap_or_default();
+    match encoder.encode(&instruction, request.ip) {
+        Ok(_) => Ok(encoder.take_buffer()),
+        Err(error) => {
+            let message = error.to_string();
+            let out_of_range = message.contains("too far") || message.contains("Branch");
+            Err(if out_of_range {
+                SpanError::new(span, "branch target out of range")
+                    .with_hint("this instruction only has an 8-bit displacement")
+            } else {
+                SpanError::new(span, format!("cannot encode this instruction: {message}"))
+            })
+        }
+    }
+}

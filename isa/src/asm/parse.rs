@@ -1,0 +1,467 @@
+//! Source text to a flat list of statements ([`Item`]s).
+
+use super::error::{Span, SpanError, SpanResult, nearest};
+use super::expr::{Cursor, Expr, eval};
+use super::lexer::{Tok, Token, tokenize};
+use super::operand::{Operand, parse_operand};
+use super::table;
+use std::collections::HashMap;
+
+/// An instruction prefix written before the mnemonic.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Prefix {
+    Lock,
+    Rep,
+    Repne,
+}
+
+/// An instruction statement as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Instruction {
+    /// Lower-case mnemonic as written (`jz`, `movabs`, ...).
+    pub mnemonic: String,
+    pub mnemonic_span: Span,
+    pub prefixes: Vec<(Prefix, Span)>,
+    pub operands: Vec<Operand>,
+}
+
+/// How `.align`-style directives measure the boundary.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum AlignUnit {
+    Bytes,
+    PowerOfTwo,
+}
+
+/// One statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ItemKind {
+    Label(String),
+    /// `.equ`/`.set`/`name = expr`.
+    Assign {
+        name: String,
+        value: Expr,
+    },
+    Section(String),
+    Base(Expr),
+    Org(Expr),
+    Align {
+        boundary: Expr,
+        unit: AlignUnit,
+        fill: Option<Expr>,
+        max_skip: Option<Expr>,
+    },
+    Data {
+        width: usize,
+        values: Vec<Expr>,
+    },
+    Ascii(Vec<u8>),
+    Fill {
+        count: Expr,
+        value: Option<Expr>,
+    },
+    Instruction(Instruction),
+}
+
+/// A statement, the 0-based line it is on and the span of its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Item {
+    pub line: usize,
+    pub span: Span,
+    pub kind: ItemKind,
+}
+
+/// Prefix of the symbols recorded by `.sync_point`.
+pub const SYNC_POINT_PREFIX: &str = "sync_point.";
+
+/// Directives accepted and ignored (symbol visibility, file metadata).
+const IGNORED_DIRECTIVES: &[&str] = &[
+    ".globl",
+    ".global",
+    ".type",
+    ".size",
+    ".file",
+    ".ident",
+    ".local",
+    ".weak",
+    ".hidden",
+    ".code64",
+    ".text.unlikely",
+];
+
+/// Every directive, for "did you mean" hints.
+const DIRECTIVES: &[&str] = &[
+    ".intel_syntax",
+    ".text",
+    ".data",
+    ".bss",
+    ".section",
+    ".base",
+    ".org",
+    ".align",
+    ".balign",
+    ".p2align",
+    ".byte",
+    ".word",
+    ".short",
+    ".value",
+    ".long",
+    ".int",
+    ".quad",
+    ".2byte",
+    ".4byte",
+    ".8byte",
+    ".ascii",
+    ".asciz",
+    ".string",
+    ".zero",
+    ".skip",
+    ".space",
+    ".equ",
+    ".set",
+    ".sync_point",
+];
+
+/// Parses a whole source text. Keeps the constants defined so far, so that
+/// operands can be classified the way GNU `as` does in its single pass.
+pub(crate) struct Parser {
+    constants: HashMap<String, i128>,
+    /// Label name to the 0-based line defining it.
+    labels: HashMap<String, usize>,
+    pub items: Vec<Item>,
+}
+
+impl Parser {
+    pub(crate) fn new() -> Self {
+        Parser {
+            constants: HashMap::new(),
+            labels: HashMap::new(),
+            items: Vec::new(),
+        }
+    }
+
+    /// Parses line `line` (0-based) and appends its statements.
+    pub(crate) fn parse_line(&mut self, line: usize, text: &str) -> SpanResult<()> {
+        let tokens = tokenize(text)?;
+        let mut cursor = Cursor::new(&tokens, text.len());
+        while let (
+            Some(Token {
+                tok: Tok::Ident(name),
+                span,
+            }),
+            Some(Token {
+                tok: Tok::Punct(':'),
+                ..
+            }),
+        ) = (cursor.peek(), cursor.peek_at(1))
+        {
+            cursor.next();
+            cursor.next();
+            self.define_label(line, name, *span)?;
+        }
+        let Some(first) = cursor.peek() else {
+            return Ok(());
+        };
+        let start = first.span;
+        let kind = match &first.tok {
+            Tok::Ident(name)
+                if matches!(
+                    cursor.peek_at(1),
+                    Some(Token {
+                        tok: Tok::Punct('='),
+                        ..
+                    })
+                ) =>
+            {
+                cursor.next();
+                cursor.next();
+                let value = cursor.expr(false)?;
+                Some(self.assign(name, start, value)?)
+            }
+            Tok::Ident(name) if name.starts_with('.') && name.len() > 1 => {
+                cursor.next();
+                self.directive(&name.to_ascii_lowercase(), start, &mut cursor, line)?
+            }
+            Tok::Ident(_) => Some(ItemKind::Instruction(self.instruction(&mut cursor)?)),
+            _ => return Err(cursor.unexpected("a label, directive or instruction")),
+        };
+        if !cursor.at_end() {
+            return Err(cursor.unexpected("end of statement"));
+        }
+        if let Some(kind) = kind {
+            self.items.push(Item {
+                line,
+                span: start.to(cursor.prev_span()),
+                kind,
+            });
+        }
+        Ok(())
+    }
+
+    fn define_label(&mut self, line: usize, name: &str, span: Span) -> SpanResult<()> {
+        if table::register(name).is_some() {
+            return Err(SpanError::new(
+                span,
+                format!("`{name}` is a register name and cannot be a label"),
+            ));
+        }
+        if let Some(previous) = self.labels.get(name) {
+            return Err(
+                SpanError::new(span, format!("duplicate label `{name}`")).with_hint(format!(
+                    "`{name}` is already defined on line {}",
+                    previous + 1
+                )),
+            );
+        }
+        if self.constants.contains_key(name) {
+            return Err(SpanError::new(
+                span,
+                format!("`{name}` is already defined as a constant"),
+            ));
+        }
+        self.labels.insert(name.to_string(), line);
+        self.items.push(Item {
+            line,
+            span,
+            kind: ItemKind::Label(name.to_string()),
+        });
+        Ok(())
+    }
+
+    fn assign(&mut self, name: &str, span: Span, value: Expr) -> SpanResult<ItemKind> {
+        if self.labels.contains_key(name) {
+            return Err(SpanError::new(
+                span,
+                format!("`{name}` is already defined as a label"),
+            ));
+        }
+        if table::register(name).is_some() {
+            return Err(SpanError::new(
+                span,
+                format!("`{name}` is a register name and cannot be a symbol"),
+            ));
+        }
+        let constants = &self.constants;
+        let constant = if value.mentions_here() {
+            None
+        } else {
+            eval(&value, &|n| constants.get(n).copied(), 0).ok()
+        };
+        match constant {
+            Some(v) => self.constants.insert(name.to_string(), v),
+            None => self.constants.remove(name),
+        };
+        Ok(ItemKind::Assign {
+            name: name.to_string(),
+            value,
+        })
+    }
+
+    fn instruction(&self, cursor: &mut Cursor<'_>) -> SpanResult<Instruction> {
+        let mut prefixes = Vec::new();
+        loop {
+            let Some(Token {
+                tok: Tok::Ident(word),
+                span,
+            }) = cursor.next()
+            else {
+                return Err(cursor.unexpected("a mnemonic"));
+            };
+            let lower = word.to_ascii_lowercase();
+            let prefix = match lower.as_str() {
+                "lock" => Prefix::Lock,
+                "rep" | "repe" | "repz" => Prefix::Rep,
+                "repne" | "repnz" => Prefix::Repne,
+                _ => {
+                    let constants = |name: &str| self.constants.get(name).copied();
+                    let mut operands = Vec::new();
+                    if !cursor.at_end() {
+                        loop {
+                            operands.push(parse_operand(cursor, &constants)?);
+                            if !cursor.eat_punct(',') {
+                                break;
+                            }
+                        }
+                    }
+                    return Ok(Instruction {
+                        mnemonic: lower,
+                        mnemonic_span: *span,
+                        prefixes,
+                        operands,
+                    });
+                }
+            };
+            prefixes.push((prefix, *span));
+            if cursor.at_end() {
+                // A prefix alone on its line applies to nothing we could encode.
+                return Err(SpanError::new(
+                    *span,
+                    format!("`{lower}` must be followed by an instruction on the same line"),
+                ));
+            }
+        }
+    }
+
+    /// Parses a directive; `None` for directives that are accepted and ignored.
+    fn directive(
+        &mut self,
+        name: &str,
+        span: Span,
+        cursor: &mut Cursor<'_>,
+        line: usize,
+    ) -> SpanResult<Option<ItemKind>> {
+        let data_width = match name {
+            ".byte" => Some(1),
+            ".word" | ".short" | ".value" | ".2byte" => Some(2),
+            ".long" | ".int" | ".4byte" => Some(4),
+            ".quad" | ".8byte" => Some(8),
+            _ => None,
+        };
+        if let Some(width) = data_width {
+            return Ok(Some(ItemKind::Data {
+                width,
+                values: expression_list(cursor)?,
+            }));
+        }
+        let kind = match name {
+            ".intel_syntax" => {
+                if !cursor.eat_keyword("noprefix") && !cursor.at_end() {
+                    return Err(cursor.unexpected("`noprefix`"));
+                }
+                return Ok(None);
+            }
+            ".att_syntax" => {
+                return Err(SpanError::new(span, "AT&T syntax is not supported")
+                    .with_hint("write Intel syntax"));
+            }
+            _ if IGNORED_DIRECTIVES.contains(&name) => {
+                while cursor.next().is_some() {}
+                return Ok(None);
+            }
+            ".text" | ".data" | ".bss" => ItemKind::Section(name.to_string()),
+            ".section" => {
+                let section = match cursor.next() {
+                    Some(Token {
+                        tok: Tok::Ident(section),
+                        ..
+                    }) => section.clone(),
+                    Some(Token {
+                        tok: Tok::Str(bytes),
+                        ..
+                    }) => String::from_utf8_lossy(bytes).into_owned(),
+                    _ => return Err(cursor.unexpected("a section name")),
+                };
+                // Flags and type after a comma are ignored, as GNU does for ELF.
+                if cursor.eat_punct(',') {
+                    while cursor.next().is_some() {}
+                }
+                ItemKind::Section(section)
+            }
+            ".base" => ItemKind::Base(cursor.expr(false)?),
+            ".org" => ItemKind::Org(cursor.expr(false)?),
+            ".align" | ".balign" | ".p2align" => {
+                let boundary = cursor.expr(false)?;
+                let fill = optional_argument(cursor)?;
+                let max_skip = optional_argument(cursor)?;
+                let unit = if name == ".p2align" {
+                    AlignUnit::PowerOfTwo
+                } else {
+                    AlignUnit::Bytes
+                };
+                ItemKind::Align {
+                    boundary,
+                    unit,
+                    fill,
+                    max_skip,
+                }
+            }
+            ".ascii" | ".asciz" | ".string" => {
+                let mut bytes = Vec::new();
+                loop {
+                    let Some(Token {
+                        tok: Tok::Str(text),
+                        ..
+                    }) = cursor.next()
+                    else {
+                        return Err(SpanError::new(
+                            cursor.prev_span(),
+                            "expected a string literal",
+                        ));
+                    };
+                    bytes.extend_from_slice(text);
+                    if name != ".ascii" {
+                        bytes.push(0);
+                    }
+                    if !cursor.eat_punct(',') {
+                        break;
+                    }
+                }
+                ItemKind::Ascii(bytes)
+            }
+            ".zero" | ".skip" | ".space" => {
+                let count = cursor.expr(false)?;
+                let value = if name == ".zero" {
+                    None
+                } else {
+                    optional_argument(cursor)?
+                };
+                ItemKind::Fill { count, value }
+            }
+            ".equ" | ".set" => {
+                let Some(Token {
+                    tok: Tok::Ident(symbol),
+                    span,
+                }) = cursor.next()
+                else {
+                    return Err(cursor.unexpected("a symbol name"));
+                };
+                cursor.expect_punct(',')?;
+                let value = cursor.expr(false)?;
+                self.assign(symbol, *span, value)?
+            }
+            ".sync_point" => {
+                let Some(Token {
+                    tok: Tok::Ident(point),
+                    span,
+                }) = cursor.next()
+                else {
+                    return Err(cursor.unexpected("a sync point name"));
+                };
+                self.define_label(line, &format!("{SYNC_POINT_PREFIX}{point}"), *span)?;
+                return Ok(None);
+            }
+            _ => {
+                let error = SpanError::new(span, format!("unknown directive `{name}`"));
+                return Err(match nearest(name, DIRECTIVES.iter().copied()) {
+                    Some(near) => error.with_hint(format!("did you mean `{near}`?")),
+                    None => error,
+                });
+            }
+        };
+        Ok(Some(kind))
+    }
+}
+
+fn expression_list(cursor: &mut Cursor<'_>) -> SpanResult<Vec<Expr>> {
+    let mut values = vec![cursor.expr(false)?];
+    while cursor.eat_punct(',') {
+        values.push(cursor.expr(false)?);
+    }
+    Ok(values)
+}
+
+/// `, expr` if present; an empty argument (`.p2align 4,,7`) counts as absent.
+fn optional_argument(cursor: &mut Cursor<'_>) -> SpanResult<Option<Expr>> {
+    if !cursor.eat_punct(',') {
+        return Ok(None);
+    }
+    if matches!(
+        cursor.peek(),
+        None | Some(Token {
+            tok: Tok::Punct(','),
+            ..
+        })
+    ) {
+        return Ok(None);
+    }
+    cursor.expr(false).map(Some)
+}

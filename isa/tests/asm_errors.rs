@@ -1,0 +1,144 @@
+//! Error reporting of `isa::asm::assemble`: position, message and hint for bad input.
+
+use isa::asm::{AsmError, assemble};
+
+fn error_of(src: &str) -> AsmError {
+    match assemble(src) {
+        Ok(program) => panic!("expected an error for {src:?}, got {program:?}"),
+        Err(error) => error,
+    }
+}
+
+#[test]
+fn unknown_mnemonic_suggests_the_nearest_one() {
+    let error = error_of("  nop\n  movv eax, 1\n");
+    assert_eq!((error.line, error.col, error.len), (2, 3, 4));
+    assert_eq!(error.message, "unknown mnemonic `movv`");
+    assert_eq!(error.hint.as_deref(), Some("did you mean `mov`?"));
+}
+
+#[test]
+fn bad_operand_combination_lists_the_forms() {
+    let error = error_of("mov eax, cr0");
+    assert_eq!((error.line, error.col, error.len), (1, 5, 8));
+    assert_eq!(error.message, "`mov` has no form taking (r32, cr0)");
+    let hint = error.hint.expect("a list of forms");
+    assert!(hint.starts_with("the forms are: "), "{hint}");
+    for form in [
+        "MOV r/m32, r32",
+        "MOV r64, cr",
+        "MOV cr, r64",
+        "MOV r64, dr",
+    ] {
+        assert!(hint.contains(form), "{form} missing from {hint}");
+    }
+}
+
+#[test]
+fn undefined_label_suggests_the_nearest_defined_one() {
+    let error = error_of("loop_top:\n    dec ecx\n    jnz loop_tp\n");
+    assert_eq!((error.line, error.col, error.len), (3, 9, 7));
+    assert_eq!(error.message, "undefined symbol `loop_tp`");
+    assert_eq!(error.hint.as_deref(), Some("did you mean `loop_top`?"));
+}
+
+#[test]
+fn base_after_the_first_byte_is_rejected() {
+    let error = error_of("nop\n.base 0x1000\n");
+    assert_eq!((error.line, error.col), (2, 1));
+    assert_eq!(
+        error.message,
+        "`.base` must come before the first byte of section `.text`"
+    );
+    assert_eq!(
+        error.hint.as_deref(),
+        Some("move `.base` right after `.section .text`, before any instruction or data")
+    );
+}
+
+#[test]
+fn named_section_without_base_is_rejected() {
+    let error = error_of(".section .kernel\nhlt\n");
+    assert_eq!(error.line, 2);
+    assert_eq!(error.message, "section `.kernel` has no load address");
+}
+
+#[test]
+fn duplicate_label_points_at_the_first_definition() {
+    let error = error_of("a: nop\nb: nop\na: nop\n");
+    assert_eq!((error.line, error.col, error.len), (3, 1, 1));
+    assert_eq!(error.message, "duplicate label `a`");
+    assert_eq!(
+        error.hint.as_deref(),
+        Some("`a` is already defined on line 1")
+    );
+}
+
+#[test]
+fn immediate_out_of_range() {
+    let error = error_of("mov al, 300");
+    assert_eq!((error.col, error.len), (9, 3));
+    assert_eq!(error.message, "value 300 is out of range for `mov`");
+}
+
+#[test]
+fn data_value_out_of_range() {
+    let error = error_of(".byte 1, 256");
+    assert_eq!(error.message, "value 0x100 does not fit in 1 byte(s)");
+}
+
+#[test]
+fn ambiguous_memory_size_needs_a_size_keyword() {
+    let error = error_of("inc [rax]");
+    assert_eq!(error.message, "ambiguous operand size for `inc`");
+    assert!(error.hint.expect("a hint").contains("`dword ptr`"));
+}
+
+#[test]
+fn short_only_branch_out_of_range() {
+    let error = error_of("top:\n.skip 200\nloop top\n");
+    assert_eq!(error.line, 3);
+    assert_eq!(error.message, "branch target out of range");
+}
+
+#[test]
+fn lock_needs_a_memory_destination() {
+    let error = error_of("lock add eax, ebx");
+    assert_eq!((error.col, error.len), (1, 4));
+    assert!(
+        error.message.starts_with("`lock` cannot be used with"),
+        "{}",
+        error.message
+    );
+}
+
+#[test]
+fn org_cannot_go_backwards() {
+    let error = error_of(".skip 16\n.org 8\n");
+    assert_eq!(error.line, 2);
+    assert_eq!(
+        error.message,
+        "`.org` cannot move the location counter backwards"
+    );
+}
+
+#[test]
+fn overlapping_sections_are_rejected() {
+    let error =
+        error_of(".section .a\n.base 0x1000\n.skip 16\n.section .b\n.base 0x1008\n.byte 1\n");
+    assert_eq!(error.line, 6);
+    assert!(
+        error.message.contains("overlaps section `.a`"),
+        "{}",
+        error.message
+    );
+}
+
+#[test]
+fn display_shows_position_message_and_hint() {
+    let error = error_of("jmpp x");
+    assert_eq!(
+        error.to_string(),
+        "1:1: unknown mnemonic `jmpp` (hint: did you mean `jmp`?)"
+    );
+}
