@@ -3,7 +3,7 @@
 //! Random straight-line snippets (ALU ops at every width with adc/sbb chains,
 //! inc/dec/neg/not, shifts by immediate/1/CL, imul, extensions, lea, setcc, cmovcc,
 //! xchg/xadd/cmpxchg with and without lock, loads and stores through
-//! base+index*scale+disp) are assembled from Intel-syntax text, run natively from a
+//! base+index*scale+disp) are assembled from Intel-syntax text by `isa::asm`, run natively from a
 //! random register/flag/memory state, run in the reference interpreter from the same
 //! state, and compared: all GPRs, the status flags the SDM defines at the end of the
 //! snippet, and the scratch buffer.
@@ -19,9 +19,6 @@
 mod generator;
 #[path = "host_diff/native.rs"]
 mod native;
-
-use std::io::Write;
-use std::process::Command;
 
 use isa::crack::crack;
 use isa::decode::{decode, disassemble};
@@ -45,31 +42,16 @@ const SEED: [u8; 32] = *b"synclab host-diff semantics seed";
 /// Number of random snippets.
 const CASES: u32 = 3000;
 
-/// Assemble Intel-syntax `text` (GNU `as` until our assembler lands).
+/// Assemble Intel-syntax `text` with synclab's assembler into position-independent
+/// bytes (the snippets have no labels).
 fn assemble(text: &str) -> Vec<u8> {
-    let dir = std::env::temp_dir().join(format!("synclab-host-diff-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (s, o, bin) = (dir.join("s.s"), dir.join("s.o"), dir.join("s.bin"));
-    let mut f = std::fs::File::create(&s).unwrap();
-    writeln!(f, ".intel_syntax noprefix\n{text}").unwrap();
-    drop(f);
-    let ok = Command::new("as")
-        .arg("-o")
-        .arg(&o)
-        .arg(&s)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "as rejected:\n{text}");
-    let ok = Command::new("objcopy")
-        .args(["-O", "binary", "-j", ".text"])
-        .arg(&o)
-        .arg(&bin)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
-    std::fs::read(&bin).unwrap()
+    let program = isa::asm::assemble(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    program
+        .sections
+        .into_iter()
+        .map(|s| s.bytes)
+        .next()
+        .unwrap_or_default()
 }
 
 /// Status flags undefined after running `code`, from `isa::semantics::undefined_flags`
