@@ -1,4 +1,5 @@
-//! Random straight-line user-mode snippets as Intel-syntax text.
+//! Random user-mode snippets as Intel-syntax text: straight-line code plus forward
+//! branches over single instructions.
 //!
 //! Each snippet instruction is drawn from one `u64` seed, so proptest shrinks a
 //! failing snippet by dropping instructions. Memory operands always point into the
@@ -21,7 +22,7 @@ pub const SCRATCH_LEN: usize = 0x2000;
 
 /// A generated snippet.
 pub struct Snippet {
-    /// One instruction per line.
+    /// One instruction or label per line.
     pub lines: Vec<String>,
     /// Status flags undefined at the end, by the generator's own SDM bookkeeping.
     pub undefined: Flags,
@@ -33,6 +34,7 @@ pub fn snippet(seeds: &[u64]) -> Snippet {
         rng: Rng(0),
         lines: Vec::new(),
         undefined: Flags::empty(),
+        labels: 0,
     };
     for &seed in seeds {
         g.rng = Rng(seed);
@@ -128,6 +130,8 @@ struct Gen {
     rng: Rng,
     lines: Vec<String>,
     undefined: Flags,
+    /// Labels used so far (for forward branches).
+    labels: u32,
 }
 
 impl Gen {
@@ -246,7 +250,9 @@ impl Gen {
             68..=71 => self.lea(),
             72..=76 => self.setcc(),
             77..=81 => self.cmov(),
-            82..=93 => self.atomic(),
+            82..=89 => self.atomic(),
+            90..=92 => self.stack(),
+            93..=95 => self.skip(),
             _ => {
                 let op = self
                     .rng
@@ -501,6 +507,47 @@ impl Gen {
             FlagFx::All
         };
         self.emit(line, fx);
+    }
+}
+
+impl Gen {
+    /// A balanced push/pop pair: moves a value through the (host's or interpreter's)
+    /// stack without leaving RSP changed.
+    fn stack(&mut self) {
+        let w = if self.rng.chance(20) { 2 } else { 8 };
+        let src = match self.rng.below(3) {
+            0 if w == 8 => self.imm(4).to_string(),
+            1 => self.mem(w),
+            _ => self.reg(w).to_string(),
+        };
+        // Push before setting up the pop's address: it may reuse the push's registers.
+        self.emit(format!("push {src}"), FlagFx::Nothing);
+        let dst = if self.rng.chance(30) {
+            self.mem(w)
+        } else {
+            self.reg(w).to_string()
+        };
+        self.emit(format!("pop {dst}"), FlagFx::Nothing);
+    }
+
+    /// A forward `jcc`/`jmp` over one flag-neutral instruction, so the flag account
+    /// is the same whether or not the branch is taken.
+    fn skip(&mut self) {
+        let cc = self.rng.below(17) as usize;
+        let jump = match CC.get(cc) {
+            Some(name) => {
+                self.need(Cond::ALL[cc].reads());
+                format!("j{name}")
+            }
+            None => "jmp".to_string(),
+        };
+        self.labels += 1;
+        let label = format!("skip{}", self.labels);
+        self.emit(format!("{jump} {label}"), FlagFx::Nothing);
+        let w = self.rng.pick(&WIDTHS);
+        let line = format!("mov {}, {}", self.reg(w), self.imm(w));
+        self.emit(line, FlagFx::Nothing);
+        self.emit(format!("{label}:"), FlagFx::Nothing);
     }
 }
 
