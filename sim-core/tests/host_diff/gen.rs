@@ -476,13 +476,20 @@ impl Gen {
                 } else {
                     "cmpxchg"
                 };
-                if self.rng.chance(40) {
+                let (dst, line) = if self.rng.chance(40) {
                     let (a, b) = self.reg_pair(w);
-                    format!("{op} {a}, {b}")
+                    (a.to_string(), format!("{op} {a}, {b}"))
                 } else {
                     let m = self.mem(w);
-                    format!("{lock}{op} {m}, {}", self.reg(w))
+                    (m.clone(), format!("{lock}{op} {m}, {}", self.reg(w)))
+                };
+                // Half the time make the comparison succeed: the accumulator
+                // gets the destination's value (unless RAX addresses it).
+                if op == "cmpxchg" && !dst.contains("rax") && self.rng.chance(50) {
+                    let acc = NAMES[0][width_index(w)];
+                    self.emit(format!("mov {acc}, {dst}"), FlagFx::Nothing);
                 }
+                line
             }
             _ => {
                 let op = self
