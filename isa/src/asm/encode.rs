@@ -3,6 +3,7 @@
 use super::error::{Span, SpanError, SpanResult};
 use super::operand::{Memory, Operand, OperandKind, Value};
 use super::parse::Prefix;
+use super::select::is_selector_source;
 use iced_x86::{Code, Encoder, Instruction, OpCodeOperandKind as K, OpKind, Register};
 
 /// Everything needed to encode one instruction at one address.
@@ -222,6 +223,28 @@ fn check_prefixes(instruction: &mut Instruction, request: &EncodeRequest<'_>) ->
     Ok(())
 }
 
+/// GNU's order of legacy prefixes: segment, `67`, `66`, `f2`/`f3`, `f0`.
+fn prefix_rank(byte: u8) -> Option<u8> {
+    match byte {
+        0x26 | 0x2e | 0x36 | 0x3e | 0x64 | 0x65 => Some(0),
+        0x67 => Some(1),
+        0x66 => Some(2),
+        0xf2 | 0xf3 => Some(3),
+        0xf0 => Some(4),
+        _ => None,
+    }
+}
+
+/// Reorders the leading legacy prefixes of an encoding into GNU's order.
+fn gnu_prefix_order(mut bytes: Vec<u8>) -> Vec<u8> {
+    let count = bytes
+        .iter()
+        .take_while(|&&b| prefix_rank(b).is_some())
+        .count();
+    bytes[..count].sort_by_key(|&b| prefix_rank(b));
+    bytes
+}
+
 /// Encodes `request`, resolving values with `resolve`.
 pub(crate) fn encode(request: &EncodeRequest<'_>, resolve: Resolve<'_>) -> SpanResult<Vec<u8>> {
     let mut instruction = Instruction::default();
@@ -231,8 +254,13 @@ pub(crate) fn encode(request: &EncodeRequest<'_>, resolve: Resolve<'_>) -> SpanR
     for ((index, &kind), operand) in (0u32..).zip(kinds).zip(request.operands) {
         match &operand.kind {
             OperandKind::Reg(reg) => {
+                let reg = if is_selector_source(request.code, kind, *reg) {
+                    reg.full_register32()
+                } else {
+                    *reg
+                };
                 instruction.set_op_kind(index, OpKind::Register);
-                instruction.set_op_register(index, *reg);
+                instruction.set_op_register(index, reg);
             }
             OperandKind::Mem(memory) => set_memory(
                 &mut instruction,
@@ -281,7 +309,7 @@ pub(crate) fn encode(request: &EncodeRequest<'_>, resolve: Resolve<'_>) -> SpanR
         .reduce(Span::to)
         .unwrap_or_default();
     match encoder.encode(&instruction, request.ip) {
-        Ok(_) => Ok(encoder.take_buffer()),
+        Ok(_) => Ok(gnu_prefix_order(encoder.take_buffer())),
         Err(error) => {
             let message = error.to_string();
             let out_of_range = message.contains("too far") || message.contains("Branch");

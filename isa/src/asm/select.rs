@@ -110,9 +110,25 @@ fn memory_fits(kind: K, memory: &Memory, code: Code, rules: MatchRules) -> bool 
         .is_none_or(|size| expected == 0 || expected == size)
 }
 
+/// Codes that read a 16-bit selector from a 32-bit register field: GNU encodes
+/// a 16-bit register source with them, without the `66` prefix.
+const SELECTOR_SOURCES: [Code; 6] = [
+    Code::Mov_Sreg_r32m16,
+    Code::Lldt_r32m16,
+    Code::Ltr_r32m16,
+    Code::Verr_r32m16,
+    Code::Verw_r32m16,
+    Code::Lmsw_r32m16,
+];
+
+/// Whether `reg` goes into a 32-bit register field of `code` as a 16-bit selector.
+pub(crate) fn is_selector_source(code: Code, kind: K, reg: Register) -> bool {
+    kind == K::r32_or_mem && reg.is_gpr16() && SELECTOR_SOURCES.contains(&code)
+}
+
 fn operand_fits(kind: K, operand: &Operand, code: Code, rules: MatchRules) -> bool {
     match &operand.kind {
-        OperandKind::Reg(reg) => register_fits(kind, *reg),
+        OperandKind::Reg(reg) => register_fits(kind, *reg) || is_selector_source(code, kind, *reg),
         OperandKind::Mem(memory) => memory_fits(kind, memory, code, rules),
         OperandKind::Value(value) if is_branch_kind(kind) => rules.branch,
         OperandKind::Value(value) if value.is_address && !rules.branch => {
@@ -295,9 +311,34 @@ fn out_of_range_error(instruction: &Instruction) -> SpanError {
     .with_hint("use a smaller value or a wider register")
 }
 
+/// Width of the narrowest immediate of `code`: between equally long encodings
+/// GNU prefers the sign-extended 8-bit immediate (`66 83 c0 01` for `add ax, 1`).
+fn immediate_width(code: Code) -> u8 {
+    let widths = code.op_code().op_kinds().iter().map(|kind| match kind {
+        K::imm8 | K::imm8_const_1 | K::imm8sex16 | K::imm8sex32 | K::imm8sex64 => 1,
+        K::imm16 => 2,
+        K::imm32 | K::imm32sex64 => 4,
+        K::imm64 => 8,
+        _ => u8::MAX,
+    });
+    widths.min().unwrap_or(u8::MAX)
+}
+
+/// GNU encodes `int 3` as the one-byte `int3`.
+fn is_int3(instruction: &Instruction) -> bool {
+    let is_three =
+        |operand: &Operand| matches!(&operand.kind, OperandKind::Value(v) if v.constant == Some(3));
+    instruction.mnemonic == "int"
+        && matches!(instruction.operands.as_slice(), [only] if is_three(only))
+}
+
 /// Chooses the encodings for `instruction`.
 pub(crate) fn select(instruction: &Instruction) -> SpanResult<Selection> {
-    let canonical = table::canonical_mnemonic(&instruction.mnemonic);
+    let canonical = if is_int3(instruction) {
+        "int3".to_string()
+    } else {
+        table::canonical_mnemonic(&instruction.mnemonic)
+    };
     let Some(codes) = table::codes(&canonical) else {
         let error = SpanError::new(
             instruction.mnemonic_span,
@@ -318,7 +359,11 @@ pub(crate) fn select(instruction: &Instruction) -> SpanResult<Selection> {
         branch,
         check_ranges: true,
     };
-    let variants = operand_variants(&canonical, &instruction.operands);
+    let variants = if is_int3(instruction) {
+        vec![Vec::new()]
+    } else {
+        operand_variants(&canonical, &instruction.operands)
+    };
     let matching = |rules: MatchRules| -> Vec<(Code, Vec<Operand>)> {
         variants
             .iter()
@@ -365,7 +410,10 @@ pub(crate) fn select(instruction: &Instruction) -> SpanResult<Selection> {
             Ok(bytes) => {
                 let is_short = code.op_code().op_kinds().contains(&K::br64_1);
                 let slot = &mut shortest[usize::from(is_short)];
-                if slot.as_ref().is_none_or(|best| bytes.len() < best.len) {
+                let better = slot.as_ref().is_none_or(|best| {
+                    (bytes.len(), immediate_width(code)) < (best.len, immediate_width(best.code))
+                });
+                if better {
                     *slot = Some(Form {
                         code,
                         operands,
