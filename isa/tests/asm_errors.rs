@@ -97,8 +97,24 @@ fn ambiguous_memory_size_needs_a_size_keyword() {
 #[test]
 fn short_only_branch_out_of_range() {
     let error = error_of("top:\n.skip 200\nloop top\n");
-    assert_eq!(error.line, 3);
-    assert_eq!(error.message, "branch target out of range");
+    assert_eq!((error.line, error.col, error.len), (3, 6, 3));
+    assert_eq!(
+        error.message,
+        "branch target is -202 bytes away, out of range"
+    );
+}
+
+#[test]
+fn rip_relative_target_out_of_reach() {
+    let error = error_of(
+        ".section .k\n.base 0xffffffff80000000\nmov eax, [rip+far]\n.data\nfar: .long 0\n",
+    );
+    assert_eq!((error.line, error.col), (3, 10));
+    assert!(
+        error.message.starts_with("`rip`-relative target is"),
+        "{}",
+        error.message
+    );
 }
 
 #[test]

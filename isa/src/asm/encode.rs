@@ -108,6 +108,17 @@ fn set_immediate(
     instruction.set_op_kind(index, op_kind);
 }
 
+/// Address of the next instruction (as iced computes relative targets).
+fn next_ip(request: &EncodeRequest<'_>) -> i128 {
+    i128::from(request.ip) + request.len as i128
+}
+
+/// Signed distance from the next instruction to `target`, in the 64-bit
+/// address space (wrapping, as the processor adds it).
+fn distance_from_next_ip(request: &EncodeRequest<'_>, target: i128) -> i64 {
+    target.wrapping_sub(next_ip(request)) as i64
+}
+
 /// The segment used when none is written: `ss` for `rbp`/`rsp` bases, else `ds`.
 fn default_segment(base: Register) -> Register {
     match base.full_register() {
@@ -142,12 +153,19 @@ fn set_memory(
         .is_some_and(|value| value.constant.is_none());
     if memory.base == Register::RIP {
         // `[rip + label]` addresses the label; `[rip + 8]` is 8 past the next instruction.
-        let next_ip = i128::from(request.ip) + request.len as i128;
         let target = if relocatable {
             displacement
         } else {
-            next_ip + displacement
+            next_ip(request) + displacement
         };
+        let distance = distance_from_next_ip(request, target);
+        if i32::try_from(distance).is_err() && request.len > 0 {
+            return Err(SpanError::new(
+                span,
+                format!("`rip`-relative target is {distance} bytes away, out of range"),
+            )
+            .with_hint("`[rip + label]` reaches +-2 GiB; load the address with `movabs` instead"));
+        }
         let target = as_i64(target)
             .ok_or_else(|| SpanError::new(span, "address does not fit in 64 bits"))?;
         instruction.set_memory_displacement64(target as u64);
@@ -271,11 +289,27 @@ pub(crate) fn encode(request: &EncodeRequest<'_>, resolve: Resolve<'_>) -> SpanR
                 operand.span,
             )?,
             OperandKind::Value(value) if matches!(kind, K::br64_1 | K::br64_4) => {
-                let target = as_i64(resolve(value)?).ok_or_else(|| {
-                    SpanError::new(operand.span, "branch target does not fit in 64 bits")
-                })?;
+                let target = resolve(value)?;
+                let distance = distance_from_next_ip(request, target);
+                let in_reach = if kind == K::br64_1 {
+                    i8::try_from(distance).is_ok()
+                } else {
+                    i32::try_from(distance).is_ok()
+                };
+                if !in_reach && request.len > 0 {
+                    let hint = if kind == K::br64_1 {
+                        "this instruction only has an 8-bit displacement (-128..127)"
+                    } else {
+                        "near branches reach +-2 GiB; use an indirect jump through a register"
+                    };
+                    return Err(SpanError::new(
+                        operand.span,
+                        format!("branch target is {distance} bytes away, out of range"),
+                    )
+                    .with_hint(hint));
+                }
                 instruction.set_op_kind(index, OpKind::NearBranch64);
-                instruction.set_near_branch64(target as u64);
+                instruction.set_near_branch64(as_i64(target).unwrap_or(0) as u64);
             }
             OperandKind::Value(value) if value.is_address => {
                 let memory = Memory::absolute(value.clone());
@@ -310,15 +344,9 @@ pub(crate) fn encode(request: &EncodeRequest<'_>, resolve: Resolve<'_>) -> SpanR
         .unwrap_or_default();
     match encoder.encode(&instruction, request.ip) {
         Ok(_) => Ok(gnu_prefix_order(encoder.take_buffer())),
-        Err(error) => {
-            let message = error.to_string();
-            let out_of_range = message.contains("too far") || message.contains("Branch");
-            Err(if out_of_range {
-                SpanError::new(span, "branch target out of range")
-                    .with_hint("this instruction only has an 8-bit displacement")
-            } else {
-                SpanError::new(span, format!("cannot encode this instruction: {message}"))
-            })
-        }
+        Err(error) => Err(SpanError::new(
+            span,
+            format!("cannot encode this instruction: {error}"),
+        )),
     }
 }

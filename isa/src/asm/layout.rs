@@ -22,7 +22,7 @@ pub const TEXT_BASE: u64 = 0x40_0000;
 /// Default load address of `.data`.
 pub const DATA_BASE: u64 = 0x60_0000;
 /// Largest section the assembler will build, so hostile input cannot exhaust memory.
-const MAX_SECTION_SIZE: u64 = 64 << 20;
+const MAX_SECTION_SIZE: u64 = 16 << 20;
 /// Largest alignment accepted by `.align`-style directives.
 const MAX_ALIGNMENT: u64 = 1 << 24;
 
