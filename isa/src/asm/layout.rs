@@ -239,8 +239,10 @@ impl Layout<'_> {
         let mut previous = PassOutput::default();
         for _ in 0..self.items.len() + 3 {
             let measured = self.pass(Mode::Measure, &previous, &use_near)?;
-            let relaxed = self.relax(&measured, &mut use_near);
-            let stable = measured.symbols == previous.symbols && measured.bases == previous.bases;
+            // Addresses are provisional until the section bases are known.
+            let bases_known = measured.bases == previous.bases;
+            let relaxed = bases_known && self.relax(&measured, &mut use_near);
+            let stable = bases_known && measured.symbols == previous.symbols;
             previous = measured;
             if !relaxed && stable {
                 let emitted = self.pass(Mode::Emit, &previous, &use_near)?;

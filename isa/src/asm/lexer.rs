@@ -96,7 +96,7 @@ pub(crate) fn tokenize(line: &str) -> SpanResult<Vec<Token>> {
                 span: Span::new(start, offset_of(i + 2)),
             });
             i += 2;
-        } else if "+-*/%()[],:~&|^=!".contains(c) {
+        } else if "+-*/%()[],:~&|^=!@".contains(c) {
             tokens.push(Token {
                 tok: Tok::Punct(c),
                 span: Span::new(start, offset_of(i + 1)),
