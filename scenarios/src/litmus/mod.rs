@@ -1,0 +1,51 @@
+//! herd7 x86 litmus tests: the external oracle for the memory model.
+//!
+//! - [`parse`] reads a test in either herd7 x86 dialect (`X86`, Intel syntax;
+//!   `X86_64`, AT&T syntax) into a [`LitmusTest`].
+//! - [`FinalState`] is a run's result keyed as herd7 names locations (`0:EAX`,
+//!   `1:rax`, `[x]`); [`Verdict`] is herd7's answer from `verdicts.json`, which says
+//!   which final states x86-TSO allows.
+//! - [`LitmusProgram`] is a test translated for the simulator: Intel-syntax
+//!   assembly per thread, data at fixed addresses, and the locations to read back.
+//! - [`run_test`] runs a test many times on any [`LitmusExecutor`] and compares
+//!   the histogram of final states with herd7's allowed states; [`Corpus`] loads
+//!   the shared herd7 corpus and runs all of it.
+
+mod ast;
+mod corpus;
+mod error;
+mod instr;
+mod parse;
+mod prop;
+mod runner;
+mod state;
+mod translate;
+
+pub use ast::{
+    Arch, Condition, Init, Instr, LitmusTest, Location, MemInit, MemType, Operand, Quantifier,
+    RmwOp,
+};
+pub use corpus::{Corpus, CorpusEntry};
+pub use error::LitmusError;
+pub use parse::parse;
+pub use prop::Prop;
+pub use runner::{FinalMachineState, LitmusExecutor, LitmusReport, Outcome, RunError, run_test};
+pub use state::{FinalState, HerdVerdict, Observation, Verdict, load_verdicts};
+pub use translate::{
+    CODE_BASE, CODE_STRIDE, DATA_BASE, DATA_STRIDE, LitmusProgram, Observable, ObservableSource,
+    ThreadProgram,
+};
+
+/// Read and parse the litmus file at `path` (errors name the file as given).
+pub fn parse_file(path: &std::path::Path) -> Result<LitmusTest, LitmusError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| LitmusError {
+        file: file.clone(),
+        line: 0,
+        col: 0,
+        message: format!("cannot read file: {e}"),
+        text: String::new(),
+        hint: "check the path".to_string(),
+    })?;
+    parse(&file, &text)
+}
