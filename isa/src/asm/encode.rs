@@ -3,7 +3,7 @@
 use super::error::{Span, SpanError, SpanResult};
 use super::operand::{Memory, Operand, OperandKind, Value};
 use super::parse::Prefix;
-use super::select::is_selector_source;
+use super::select::{implicit_string_operands, is_selector_source};
 use iced_x86::{Code, Encoder, Instruction, OpCodeOperandKind as K, OpKind, Register};
 
 /// Everything needed to encode one instruction at one address.
@@ -268,6 +268,12 @@ pub(crate) fn encode(request: &EncodeRequest<'_>, resolve: Resolve<'_>) -> SpanR
     let mut instruction = Instruction::default();
     instruction.set_code(request.code);
     let kinds = request.code.op_code().op_kinds();
+    for (index, (op_kind, reg)) in
+        (0u32..).zip(implicit_string_operands(request.code).unwrap_or_default())
+    {
+        instruction.set_op_kind(index, op_kind);
+        instruction.set_op_register(index, reg);
+    }
     let mut seen_imm8 = false;
     for ((index, &kind), operand) in (0u32..).zip(kinds).zip(request.operands) {
         match &operand.kind {

@@ -19,7 +19,7 @@
 //!   GNU aliases (`jz`, `jnae`, `setnz`, `cmovc`, `sal`, `iret`, `pushf`,
 //!   `movabs`...) and the `lock`, `rep`/`repe`/`repz`, `repne`/`repnz` prefixes.
 //!   `sysret`/`sysexit` without suffix are the 32-bit (`sysretd`) forms.
-//!   String instructions with implicit operands (`movsb`...) are not supported.
+//!   String instructions are written without operands (`rep movsb`, `lodsq`).
 //! - Operands: registers, `size ptr seg:[base + index*scale + disp]` (size keyword
 //!   and segment optional), `[rip + label]`, `[label]`, `offset label`, and
 //!   expressions. As in GNU Intel syntax, a bare `label` or `label+8` operand is a

@@ -9,7 +9,7 @@ use super::error::{Span, SpanError, SpanResult, nearest};
 use super::operand::{Memory, Operand, OperandKind};
 use super::parse::Instruction;
 use super::table;
-use iced_x86::{Code, OpCodeOperandKind as K, Register};
+use iced_x86::{Code, OpCodeOperandKind as K, OpKind, Register};
 
 /// One encoding of an instruction: the code, the operands in the order the
 /// code expects them, and its length in bytes.
@@ -145,9 +145,49 @@ fn operand_fits(kind: K, operand: &Operand, code: Code, rules: MatchRules) -> bo
     }
 }
 
+/// The memory operand of a string instruction, addressed by `rsi` or `rdi`.
+fn string_memory_kind(kind: K) -> Option<OpKind> {
+    match kind {
+        K::seg_rSI => Some(OpKind::MemorySegRSI),
+        K::es_rDI => Some(OpKind::MemoryESRDI),
+        K::seg_rDI => Some(OpKind::MemorySegRDI),
+        _ => None,
+    }
+}
+
+/// The register an operand kind stands for, when it stands for exactly one.
+fn fixed_register(kind: K) -> Option<Register> {
+    Some(match kind {
+        K::al => Register::AL,
+        K::ax => Register::AX,
+        K::eax => Register::EAX,
+        K::rax => Register::RAX,
+        K::dx => Register::DX,
+        _ => return None,
+    })
+}
+
+/// For string instructions (`movsb`, `rep stosq`, `lodsd`...), which GNU writes
+/// without operands: how each operand is set, or `None` for other codes.
+pub(crate) fn implicit_string_operands(code: Code) -> Option<Vec<(OpKind, Register)>> {
+    let kinds = code.op_code().op_kinds();
+    if !kinds.iter().any(|&kind| string_memory_kind(kind).is_some()) {
+        return None;
+    }
+    let implicit = |kind: K| match (string_memory_kind(kind), fixed_register(kind)) {
+        (Some(memory), _) => Some((memory, Register::None)),
+        (None, Some(reg)) => Some((OpKind::Register, reg)),
+        (None, None) => None,
+    };
+    kinds.iter().map(|&kind| implicit(kind)).collect()
+}
+
 fn code_fits(code: Code, operands: &[Operand], rules: MatchRules) -> bool {
     let info = code.op_code();
     let kinds = info.op_kinds();
+    if let Some(implicit) = implicit_string_operands(code) {
+        return operands.is_empty() && !implicit.is_empty();
+    }
     if kinds.len() != operands.len() {
         return false;
     }
