@@ -182,3 +182,17 @@ fn listing_has_address_bytes_line_and_source() {
     assert_eq!(p.listing[0].bytes, [0xb8, 1, 0, 0, 0]);
     assert_eq!(p.listing[1].bytes, [0x0f, 0x1f, 0x00]);
 }
+
+#[test]
+fn local_numeric_labels_refer_backward_and_forward() {
+    let src = "1: nop\njmp 1b\njmp 1f\n1: jmp 1b\n";
+    // jmp 1b: -3 from 0x400003; jmp 1f: +0 to 0x400005; jmp 1b (the second 1:): -2.
+    assert_eq!(
+        bytes_of(&program(src), ".text"),
+        [0x90, 0xeb, 0xfd, 0xeb, 0x00, 0xeb, 0xfe]
+    );
+    assert!(
+        program(src).symbols.is_empty(),
+        "local labels are not exported"
+    );
+}

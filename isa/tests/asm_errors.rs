@@ -158,3 +158,13 @@ fn display_shows_position_message_and_hint() {
         "1:1: unknown mnemonic `jmpp` (hint: did you mean `jmp`?)"
     );
 }
+
+#[test]
+fn local_label_references_need_a_definition() {
+    let forward = error_of("jmp 3f\n");
+    assert_eq!((forward.col, forward.len), (5, 2));
+    assert_eq!(forward.message, "undefined symbol `3f`");
+    let backward = error_of("nop\njmp 4b\n4: nop\n");
+    assert_eq!((backward.line, backward.col, backward.len), (2, 5, 2));
+    assert_eq!(backward.message, "no local label `4:` before `4b`");
+}

@@ -75,6 +75,15 @@ cascade:
     jg cascade_end
     jmp cascade_end
 cascade_end:
+# Local numeric labels.
+1:  nop
+    jmp 1b
+    jne 1f
+    nop
+1:  ret
+    jmp 1b
+2:  jmp 2f
+2:  jmp 2b
     .p2align 5
     ret
     .p2align 4, 0xcc

@@ -12,7 +12,7 @@ use super::error::{AsmError, Span, SpanError, SpanResult, nearest};
 use super::expr::{EvalError, Expr, eval};
 use super::fill::{code_padding, data_value_bytes};
 use super::operand::{OperandKind, Value};
-use super::parse::{AlignUnit, Item, ItemKind};
+use super::parse::{AlignUnit, Item, ItemKind, LOCAL_LABEL_MARKER, display_symbol};
 use super::select::Selection;
 use super::{ListingEntry, Section};
 use std::collections::HashMap;
@@ -126,8 +126,16 @@ impl Pass<'_> {
             Err(EvalError::Invalid(error)) => Err(error),
             Err(EvalError::Undefined(_, _)) if self.mode == Mode::Measure => Ok(0),
             Err(EvalError::Undefined(name, span)) => {
-                let known = self.out.symbols.keys().map(String::as_str);
-                let error = SpanError::new(span, format!("undefined symbol `{name}`"));
+                let known = self
+                    .out
+                    .symbols
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| !k.contains(LOCAL_LABEL_MARKER));
+                let error = SpanError::new(
+                    span,
+                    format!("undefined symbol `{}`", display_symbol(&name)),
+                );
                 Err(match nearest(&name, known) {
                     Some(near) => error.with_hint(format!("did you mean `{near}`?")),
                     None => error.with_hint("define it as a label (`name:`) or with `.equ`"),

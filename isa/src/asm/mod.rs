@@ -12,7 +12,8 @@
 //! ```
 //!
 //! # Syntax
-//! - One statement per line, after any number of `label:` definitions. Both `#`
+//! - One statement per line, after any number of `label:` definitions. Local
+//!   numeric labels `1:` are referred to as `1b` (latest before) and `1f` (next). Both `#`
 //!   and `;` start a comment (GNU reads `;` as a statement separator instead).
 //! - Instructions: any legacy-encoded x86-64 instruction iced-x86 knows, with
 //!   GNU's choice of encoding (shortest form; 8-bit branches when in reach), the
@@ -139,6 +140,7 @@ pub fn assemble(src: &str) -> Result<Program, AsmError> {
     let symbols = output
         .symbols
         .iter()
+        .filter(|(name, _)| !name.contains(parse::LOCAL_LABEL_MARKER))
         .map(|(name, &value)| {
             (
                 name.clone(),
