@@ -272,9 +272,17 @@ pub(crate) fn encode(request: &EncodeRequest<'_>, resolve: Resolve<'_>) -> SpanR
         (0u32..).zip(implicit_string_operands(request.code).unwrap_or_default())
     {
         instruction.set_op_kind(index, op_kind);
-        instruction.set_op_register(index, reg);
+        if op_kind == OpKind::Memory {
+            // `xlatb` reads `[rbx + al]`.
+            instruction.set_memory_base(Register::RBX);
+            instruction.set_memory_index(Register::AL);
+            instruction.set_memory_index_scale(1);
+        } else {
+            instruction.set_op_register(index, reg);
+        }
     }
-    let mut seen_imm8 = false;
+    // A second immediate (`enter 16, 0`) goes into iced's `Immediate8_2nd`.
+    let mut seen_immediate = false;
     for ((index, &kind), operand) in (0u32..).zip(kinds).zip(request.operands) {
         match &operand.kind {
             OperandKind::Reg(reg) => {
@@ -334,9 +342,8 @@ pub(crate) fn encode(request: &EncodeRequest<'_>, resolve: Resolve<'_>) -> SpanR
                     return Err(SpanError::new(operand.span, format!("value {number:#x} does not fit in this immediate"))
                         .with_hint("addresses used as immediates must fit in 32 bits, sign-extended; use `movabs`"));
                 }
-                let is_imm8 = matches!(kind, K::imm8 | K::imm8_const_1);
-                set_immediate(&mut instruction, index, kind, number, is_imm8 && seen_imm8);
-                seen_imm8 |= is_imm8;
+                set_immediate(&mut instruction, index, kind, number, seen_immediate);
+                seen_immediate = true;
             }
         }
     }

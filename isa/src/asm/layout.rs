@@ -200,7 +200,7 @@ impl Pass<'_> {
                 ),
             ));
         }
-        if !section.started {
+        if !section.started && len > 0 {
             section.started = true;
             section.first_line = line;
         }

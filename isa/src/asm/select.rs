@@ -145,12 +145,14 @@ fn operand_fits(kind: K, operand: &Operand, code: Code, rules: MatchRules) -> bo
     }
 }
 
-/// The memory operand of a string instruction, addressed by `rsi` or `rdi`.
+/// The memory operand of a string instruction, addressed by `rsi` or `rdi`,
+/// or `[rbx + al]` for `xlatb` (iced's plain memory operand).
 fn string_memory_kind(kind: K) -> Option<OpKind> {
     match kind {
         K::seg_rSI => Some(OpKind::MemorySegRSI),
         K::es_rDI => Some(OpKind::MemoryESRDI),
         K::seg_rDI => Some(OpKind::MemorySegRDI),
+        K::seg_rBX_al => Some(OpKind::Memory),
         _ => None,
     }
 }
