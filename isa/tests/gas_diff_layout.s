@@ -75,6 +75,8 @@ cascade:
     jg cascade_end
     jmp cascade_end
 cascade_end:
+    jmp .
+    je . + 2
 # Local numeric labels.
 1:  nop
     jmp 1b

@@ -3,7 +3,7 @@
 use super::error::{Span, SpanError, SpanResult};
 use super::operand::{Memory, Operand, OperandKind, Value};
 use super::parse::Prefix;
-use super::select::{implicit_string_operands, is_selector_source};
+use super::select::{implicit_string_operands, selector_register};
 use iced_x86::{Code, Encoder, Instruction, OpCodeOperandKind as K, OpKind, Register};
 
 /// Everything needed to encode one instruction at one address.
@@ -286,11 +286,7 @@ pub(crate) fn encode(request: &EncodeRequest<'_>, resolve: Resolve<'_>) -> SpanR
     for ((index, &kind), operand) in (0u32..).zip(kinds).zip(request.operands) {
         match &operand.kind {
             OperandKind::Reg(reg) => {
-                let reg = if is_selector_source(request.code, kind, *reg) {
-                    reg.full_register32()
-                } else {
-                    *reg
-                };
+                let reg = selector_register(request.code, kind, *reg).unwrap_or(*reg);
                 instruction.set_op_kind(index, OpKind::Register);
                 instruction.set_op_register(index, reg);
             }

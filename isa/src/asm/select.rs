@@ -121,14 +121,21 @@ const SELECTOR_SOURCES: [Code; 6] = [
     Code::Lmsw_r32m16,
 ];
 
-/// Whether `reg` goes into a 32-bit register field of `code` as a 16-bit selector.
-pub(crate) fn is_selector_source(code: Code, kind: K, reg: Register) -> bool {
-    kind == K::r32_or_mem && reg.is_gpr16() && SELECTOR_SOURCES.contains(&code)
+/// The 32-bit register GNU puts in the 32-bit register field of a selector
+/// instruction for `reg`: a 16-bit selector source (`lldt ax`, `mov ds, ax`)
+/// without `66`, and a 64-bit destination of `mov rax, ds` without `REX.W`.
+pub(crate) fn selector_register(code: Code, kind: K, reg: Register) -> Option<Register> {
+    let narrowed = kind == K::r32_or_mem
+        && ((reg.is_gpr16() && SELECTOR_SOURCES.contains(&code))
+            || (reg.is_gpr64() && code == Code::Mov_r32m16_Sreg));
+    narrowed.then(|| reg.full_register32())
 }
 
 fn operand_fits(kind: K, operand: &Operand, code: Code, rules: MatchRules) -> bool {
     match &operand.kind {
-        OperandKind::Reg(reg) => register_fits(kind, *reg) || is_selector_source(code, kind, *reg),
+        OperandKind::Reg(reg) => {
+            register_fits(kind, *reg) || selector_register(code, kind, *reg).is_some()
+        }
         OperandKind::Mem(memory) => memory_fits(kind, memory, code, rules),
         OperandKind::Value(value) if is_branch_kind(kind) => rules.branch,
         OperandKind::Value(value) if value.is_address && !rules.branch => {
