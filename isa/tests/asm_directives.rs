@@ -196,3 +196,18 @@ fn local_numeric_labels_refer_backward_and_forward() {
         "local labels are not exported"
     );
 }
+
+#[test]
+fn alignment_fill_follows_the_section_flags() {
+    // As GNU as 2.40 fills them: NOPs in executable sections, zeros elsewhere.
+    let src = ".section .kcode, \"ax\", @progbits\n.base 0x1000\nnop\n.p2align 3\nnop\n\
+               .section .plain\n.base 0x2000\nnop\n.p2align 3\nnop\n\
+               .section .init\n.base 0x3000\nnop\n.p2align 2\n";
+    let p = program(src);
+    assert_eq!(
+        bytes_of(&p, ".kcode"),
+        [0x90, 0x0f, 0x1f, 0x80, 0, 0, 0, 0, 0x90]
+    );
+    assert_eq!(bytes_of(&p, ".plain"), [0x90, 0, 0, 0, 0, 0, 0, 0, 0x90]);
+    assert_eq!(bytes_of(&p, ".init"), [0x90, 0x0f, 0x1f, 0x00]);
+}

@@ -37,24 +37,26 @@ struct SectionState {
     started: bool,
     /// Line of its first byte, for overlap errors.
     first_line: usize,
+    /// Whether alignment pads with NOPs (code) rather than zeros.
+    is_code: bool,
     bytes: Vec<u8>,
 }
 
 impl SectionState {
-    fn new(name: &str, base: Option<u64>) -> Self {
+    /// A new section; code sections are those flagged `x` and, as in GNU `as`,
+    /// `.text`, `.text.*`, `.init` and `.fini`.
+    fn new(name: &str, base: Option<u64>, executable: bool) -> Self {
+        let code_by_name =
+            matches!(name, ".text" | ".init" | ".fini") || name.starts_with(".text.");
         SectionState {
             name: name.to_string(),
             base,
             offset: 0,
             started: false,
             first_line: 0,
+            is_code: executable || code_by_name,
             bytes: Vec::new(),
         }
-    }
-
-    /// Whether padding in this section is made of NOPs (code) or zeros.
-    fn is_code(&self) -> bool {
-        self.name == ".text" || self.name.starts_with(".text.")
     }
 }
 
@@ -164,7 +166,7 @@ impl Pass<'_> {
         )
     }
 
-    fn switch_section(&mut self, name: &str) {
+    fn switch_section(&mut self, name: &str, executable: bool) {
         let position = self.out.sections.iter().position(|s| s.name == name);
         self.current = position.unwrap_or_else(|| {
             let default = match name {
@@ -173,7 +175,9 @@ impl Pass<'_> {
                 _ => None,
             };
             let base = self.previous.bases.get(name).copied().or(default);
-            self.out.sections.push(SectionState::new(name, base));
+            self.out
+                .sections
+                .push(SectionState::new(name, base, executable));
             self.out.sections.len() - 1
         });
     }
@@ -284,7 +288,7 @@ impl Layout<'_> {
             out: PassOutput::default(),
             current: 0,
         };
-        pass.switch_section(".text");
+        pass.switch_section(".text", true);
         for (index, item) in self.items.iter().enumerate() {
             pass.out.placements.push((pass.address(), pass.current));
             if let Err(error) = self.item(&mut pass, index, item)
@@ -310,7 +314,7 @@ impl Layout<'_> {
                 let value = pass.eval(value, pass.address())?;
                 pass.out.symbols.insert(name.clone(), value);
             }
-            ItemKind::Section(name) => pass.switch_section(name),
+            ItemKind::Section { name, executable } => pass.switch_section(name, *executable),
             ItemKind::Base(expr) => self.base(pass, item.span, expr)?,
             ItemKind::Org(expr) => {
                 let value = pass.eval(expr, pass.address())?;
@@ -370,7 +374,7 @@ impl Layout<'_> {
                 let len = usize::try_from(pad).unwrap_or(0);
                 let bytes = match fill {
                     Some(byte) => vec![byte; len],
-                    None if pass.section().is_code() => code_padding(len),
+                    None if pass.section().is_code => code_padding(len),
                     None => vec![0; len],
                 };
                 pass.emit_bytes(item, source, bytes)?;

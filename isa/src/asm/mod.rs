@@ -31,7 +31,7 @@
 //!   gives them when it cannot resolve them in its first pass.
 //!
 //! # Directives
-//! `.text`, `.data`, `.bss`, `.section NAME[,flags...]`, `.base ADDR` (synclab:
+//! `.text`, `.data`, `.bss`, `.section NAME[,"flags",@type]`, `.base ADDR` (synclab:
 //! load address of the current section, before its first byte), `.org`,
 //! `.align`/`.balign` (bytes), `.p2align` (power of two), each with optional fill
 //! and max-skip, `.byte`, `.word`/`.short`/`.value`/`.2byte`, `.long`/`.int`/`.4byte`,
@@ -45,7 +45,9 @@
 //! `.text` loads at 0x400000 and `.data` at 0x600000 unless `.base` says otherwise;
 //! any other section must set `.base` before its first byte. `.org` takes an
 //! offset from the section start (or an address, when it involves labels).
-//! Symbols are absolute addresses. Sections must not overlap.
+//! Symbols are absolute addresses. Sections must not overlap. Alignment pads
+//! with GNU's NOP sequences in code sections (`.text`, `.text.*`, `.init`,
+//! `.fini`, or flagged `"x"` in `.section`) and with zeros elsewhere.
 
 mod encode;
 mod error;

@@ -41,7 +41,12 @@ pub(crate) enum ItemKind {
         name: String,
         value: Expr,
     },
-    Section(String),
+    /// Switch to a section; `executable` when its flags contain `x` (then
+    /// alignment pads with NOPs, as for `.text`).
+    Section {
+        name: String,
+        executable: bool,
+    },
     Base(Expr),
     Org(Expr),
     Align {
@@ -404,7 +409,10 @@ impl Parser {
                 while cursor.next().is_some() {}
                 return Ok(None);
             }
-            ".text" | ".data" | ".bss" => ItemKind::Section(name.to_string()),
+            ".text" | ".data" | ".bss" => ItemKind::Section {
+                name: name.to_string(),
+                executable: false,
+            },
             ".section" => {
                 let section = match cursor.next() {
                     Some(Token {
@@ -417,11 +425,18 @@ impl Parser {
                     }) => String::from_utf8_lossy(bytes).into_owned(),
                     _ => return Err(cursor.unexpected("a section name")),
                 };
-                // Flags and type after a comma are ignored, as GNU does for ELF.
+                // Of the flags and type after the name, only `x` matters here.
+                let mut executable = false;
                 if cursor.eat_punct(',') {
-                    while cursor.next().is_some() {}
+                    while let Some(token) = cursor.next() {
+                        executable |=
+                            matches!(&token.tok, Tok::Str(flags) if flags.contains(&b'x'));
+                    }
                 }
-                ItemKind::Section(section)
+                ItemKind::Section {
+                    name: section,
+                    executable,
+                }
             }
             ".base" => ItemKind::Base(cursor.expr(false)?),
             ".org" => ItemKind::Org(cursor.expr(false)?),

@@ -137,7 +137,7 @@ fn operand_fits(kind: K, operand: &Operand, code: Code, rules: MatchRules) -> bo
             register_fits(kind, *reg) || selector_register(code, kind, *reg).is_some()
         }
         OperandKind::Mem(memory) => memory_fits(kind, memory, code, rules),
-        OperandKind::Value(value) if is_branch_kind(kind) => rules.branch,
+        OperandKind::Value(_) if is_branch_kind(kind) => rules.branch,
         OperandKind::Value(value) if value.is_address && !rules.branch => {
             memory_fits(kind, &Memory::absolute(value.clone()), code, rules)
         }
