@@ -168,3 +168,19 @@ fn local_label_references_need_a_definition() {
     assert_eq!((backward.line, backward.col, backward.len), (2, 5, 2));
     assert_eq!(backward.message, "no local label `4:` before `4b`");
 }
+
+#[test]
+fn invalid_scale_points_at_the_scaled_register() {
+    let error = error_of("mov eax, [rbx + rax*3]");
+    assert_eq!((error.col, error.len), (17, 5));
+    assert_eq!(error.message, "invalid scale 3");
+    assert_eq!(error.hint.as_deref(), Some("use 1, 2, 4 or 8"));
+}
+
+#[test]
+fn unknown_directive_suggests_the_nearest_one() {
+    let error = error_of(".aling 4");
+    assert_eq!((error.col, error.len), (1, 6));
+    assert_eq!(error.message, "unknown directive `.aling`");
+    assert_eq!(error.hint.as_deref(), Some("did you mean `.align`?"));
+}

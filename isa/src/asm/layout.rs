@@ -128,8 +128,9 @@ impl Pass<'_> {
             Err(EvalError::Invalid(error)) => Err(error),
             Err(EvalError::Undefined(_, _)) if self.mode == Mode::Measure => Ok(0),
             Err(EvalError::Undefined(name, span)) => {
+                // The previous pass saw every definition, including later ones.
                 let known = self
-                    .out
+                    .previous
                     .symbols
                     .keys()
                     .map(String::as_str)

@@ -13,14 +13,17 @@
 //!
 //! # Syntax
 //! - One statement per line, after any number of `label:` definitions. Local
-//!   numeric labels `1:` are referred to as `1b` (latest before) and `1f` (next). Both `#`
-//!   and `;` start a comment (GNU reads `;` as a statement separator instead).
+//!   numeric labels `1:` are referred to as `1b` (latest before) and `1f`
+//!   (next). Both `#` and `;` start a comment (GNU reads `;` as a statement
+//!   separator instead).
 //! - Instructions: any legacy-encoded x86-64 instruction iced-x86 knows, with
 //!   GNU's choice of encoding (shortest form; 8-bit branches when in reach), the
 //!   GNU aliases (`jz`, `jnae`, `setnz`, `cmovc`, `sal`, `iret`, `pushf`,
 //!   `movabs`...) and the `lock`, `rep`/`repe`/`repz`, `repne`/`repnz` prefixes.
 //!   `sysret`/`sysexit` without suffix are the 32-bit (`sysretd`) forms.
 //!   String instructions are written without operands (`rep movsb`, `lodsq`).
+//!   VEX/EVEX-encoded (AVX) instructions and x87 register operands are not
+//!   supported.
 //! - Operands: registers, `size ptr seg:[base + index*scale + disp]` (size keyword
 //!   and segment optional), `[rip + label]`, `[label]`, `offset label`, and
 //!   expressions. As in GNU Intel syntax, a bare `label` or `label+8` operand is a

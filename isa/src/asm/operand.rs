@@ -236,7 +236,7 @@ fn contains_register(expr: &Expr) -> bool {
         Expr::Reg(..) => true,
         Expr::Unary(_, inner) => contains_register(inner),
         Expr::Binary(_, lhs, rhs) => contains_register(lhs) || contains_register(rhs),
-        Expr::Num(_) | Expr::Symbol(..) | Expr::Here(_) => false,
+        Expr::Num(..) | Expr::Symbol(..) | Expr::Here(_) => false,
     }
 }
 

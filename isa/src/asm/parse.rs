@@ -97,17 +97,8 @@ pub(crate) fn display_symbol(name: &str) -> String {
 
 /// Directives accepted and ignored (symbol visibility, file metadata).
 const IGNORED_DIRECTIVES: &[&str] = &[
-    ".globl",
-    ".global",
-    ".type",
-    ".size",
-    ".file",
-    ".ident",
-    ".local",
-    ".weak",
-    ".hidden",
+    ".globl", ".global", ".type", ".size", ".file", ".ident", ".local", ".weak", ".hidden",
     ".code64",
-    ".text.unlikely",
 ];
 
 /// Every directive, for "did you mean" hints.

@@ -1,8 +1,9 @@
 //! Chooses the encoding (`iced_x86::Code`) for a parsed instruction, the way
-//! GNU `as` does: the shortest encoding that fits the operands, the first in
-//! opcode-table order on a tie, no 16-bit operand-size prefix unless an operand
-//! asks for 16 bits, and the 8-bit branch displacement when the target is close
-//! (decided later, by relaxation).
+//! GNU `as` does: the shortest encoding that fits the operands; on a tie the
+//! narrowest immediate, then the first in iced's opcode-table order (which puts
+//! `89 /r` before `8b /r`, as GNU does); no 16-bit operand-size prefix unless an
+//! operand asks for 16 bits; and the 8-bit branch displacement while the target
+//! is in reach (decided later, by relaxation).
 
 use super::encode::{EncodeRequest, encode, imm_fits};
 use super::error::{Span, SpanError, SpanResult, nearest};
