@@ -10,6 +10,8 @@
 //! - [`run_test`] runs a test many times on any [`LitmusExecutor`] and compares
 //!   the histogram of final states with herd7's allowed states; [`Corpus`] loads
 //!   the shared herd7 corpus and runs all of it.
+//! - [`ScExecutor`] runs tests under sequential consistency on the reference
+//!   interpreter: an end-to-end check of all of the above against herd7.
 
 mod ast;
 mod corpus;
@@ -18,6 +20,7 @@ mod instr;
 mod parse;
 mod prop;
 mod runner;
+mod sc;
 mod state;
 mod translate;
 
@@ -30,6 +33,7 @@ pub use error::LitmusError;
 pub use parse::parse;
 pub use prop::Prop;
 pub use runner::{FinalMachineState, LitmusExecutor, LitmusReport, Outcome, RunError, run_test};
+pub use sc::ScExecutor;
 pub use state::{FinalState, HerdVerdict, Observation, Verdict, load_verdicts};
 pub use translate::{
     CODE_BASE, CODE_STRIDE, DATA_BASE, DATA_STRIDE, LitmusProgram, Observable, ObservableSource,
