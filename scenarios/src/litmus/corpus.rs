@@ -79,3 +79,25 @@ impl Corpus {
             .collect()
     }
 }
+
+/// herd7's verdict for the litmus file at `path`, from the nearest `verdicts.json` in
+/// the directories above it (keyed by the file's path relative to that directory,
+/// without `.litmus`). `Ok(None)` if there is no such file or it does not list the test.
+pub fn find_verdict(path: &Path) -> Result<Option<Verdict>, String> {
+    let path = path
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    for dir in path.ancestors().skip(1) {
+        let verdicts = dir.join("verdicts.json");
+        if !verdicts.is_file() {
+            continue;
+        }
+        let key = path.strip_prefix(dir).unwrap_or(&path).with_extension("");
+        let key: Vec<String> = key
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        return Ok(load_verdicts(&verdicts)?.remove(&key.join("/")));
+    }
+    Ok(None)
+}

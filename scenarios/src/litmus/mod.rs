@@ -28,7 +28,7 @@ pub use ast::{
     Arch, Condition, Init, Instr, LitmusTest, Location, MemInit, MemType, Operand, Quantifier,
     RmwOp,
 };
-pub use corpus::{Corpus, CorpusEntry};
+pub use corpus::{Corpus, CorpusEntry, find_verdict};
 pub use error::LitmusError;
 pub use parse::parse;
 pub use prop::Prop;
