@@ -12,6 +12,22 @@
 //!   the shared herd7 corpus and runs all of it.
 //! - [`ScExecutor`] runs tests under sequential consistency on the reference
 //!   interpreter: an end-to-end check of all of the above against herd7.
+//!
+//! ```
+//! use scenarios::litmus::{ScExecutor, parse, run_test};
+//!
+//! let test = parse("SB.litmus", r"X86 SB
+//! { x=0; y=0; }
+//!  P0          | P1          ;
+//!  MOV [x],$1  | MOV [y],$1  ;
+//!  MOV EAX,[y] | MOV EAX,[x] ;
+//! exists (0:EAX=0 /\ 1:EAX=0)").unwrap();
+//! let report = run_test(&test, 20, 0, &ScExecutor::default(), None);
+//! // Sequential consistency never shows store buffering's 0/0 outcome.
+//! assert!(!report.condition_observed);
+//! assert_eq!(report.outcomes.iter().map(|o| o.count).sum::<usize>(), 20);
+//! println!("{report}\n{}", report.to_json());
+//! ```
 
 mod ast;
 mod corpus;
