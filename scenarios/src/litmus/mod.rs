@@ -44,7 +44,7 @@ pub use ast::{
     Arch, Condition, Init, Instr, LitmusTest, Location, MemInit, MemType, Operand, Quantifier,
     RmwOp,
 };
-pub use corpus::{Corpus, CorpusEntry, find_verdict};
+pub use corpus::{Corpus, CorpusEntry, CorpusRun, find_verdict};
 pub use error::LitmusError;
 pub use parse::parse;
 pub use prop::Prop;
