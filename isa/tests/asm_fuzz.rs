@@ -104,6 +104,8 @@ const FRAGMENTS: &[&str] = &[
     "8",
     "0x7fffffff",
     "0xffffffffffffffff",
+    "<< 63",
+    "* 0x7fffffffffffffff",
     "-0x80",
     "4096",
     "99999999999",
