@@ -184,3 +184,9 @@ fn unknown_directive_suggests_the_nearest_one() {
     assert_eq!(error.message, "unknown directive `.aling`");
     assert_eq!(error.hint.as_deref(), Some("did you mean `.align`?"));
 }
+
+#[test]
+fn condition_code_aliases_are_suggested_too() {
+    let error = error_of("jnzz somewhere");
+    assert_eq!(error.hint.as_deref(), Some("did you mean `jnz`?"));
+}
