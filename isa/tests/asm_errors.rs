@@ -190,3 +190,19 @@ fn condition_code_aliases_are_suggested_too() {
     let error = error_of("jnzz somewhere");
     assert_eq!(error.hint.as_deref(), Some("did you mean `jnz`?"));
 }
+
+#[test]
+fn a_semicolon_is_a_comment_not_a_separator() {
+    let error = error_of("rep; movsb");
+    assert_eq!((error.col, error.len), (1, 3));
+    assert_eq!(
+        error.message,
+        "`rep` must be followed by an instruction on the same line"
+    );
+    assert_eq!(
+        error.hint.as_deref(),
+        Some(
+            "put the instruction after `rep` on this line (`;` starts a comment; it does not separate statements)"
+        )
+    );
+}

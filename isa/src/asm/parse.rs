@@ -359,7 +359,11 @@ impl Parser {
                 return Err(SpanError::new(
                     *span,
                     format!("`{lower}` must be followed by an instruction on the same line"),
-                ));
+                )
+                .with_hint(format!(
+                    "put the instruction after `{lower}` on this line \
+                     (`;` starts a comment; it does not separate statements)"
+                )));
             }
         }
     }
