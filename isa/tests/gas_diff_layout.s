@@ -77,6 +77,9 @@ cascade:
 cascade_end:
     jmp .
     je . + 2
+# Targets in another section always take the near form.
+    jmp data_start
+    jne data_end
 # Local numeric labels.
 1:  nop
     jmp 1b
@@ -122,5 +125,7 @@ data_start:
     .int 8
     .short 9
     .value 10
+    .quad .
+    .long . - data_start, data_end - .
 data_end:
     .long data_end - data_start
