@@ -163,6 +163,18 @@ pub(crate) fn eval(
     }
 }
 
+/// The value of `expr` when it does not depend on the address (`.`) and every
+/// symbol it uses is resolved by `constants`.
+pub(crate) fn constant_value(
+    expr: &Expr,
+    constants: &dyn Fn(&str) -> Option<i128>,
+) -> Option<i128> {
+    if expr.mentions_here() {
+        return None;
+    }
+    eval(expr, constants, 0).ok()
+}
+
 /// A cursor over the tokens of one line.
 pub(crate) struct Cursor<'a> {
     tokens: &'a [Token],

@@ -10,7 +10,7 @@
 use super::encode::{EncodeRequest, as_i64, encode};
 use super::error::{AsmError, Span, SpanError, SpanResult, nearest, signed_hex};
 use super::expr::{EvalError, Expr, eval};
-use super::fill::{code_padding, data_value_bytes};
+use super::fill::{code_padding, data_value_bytes, fill_bytes};
 use super::operand::{OperandKind, Value};
 use super::parse::{AlignUnit, Item, ItemKind, LOCAL_LABEL_MARKER, display_symbol};
 use super::select::Selection;
@@ -413,17 +413,23 @@ impl Layout<'_> {
                 pass.emit_bytes(item, source, bytes)?;
             }
             ItemKind::Ascii(bytes) => pass.emit_bytes(item, source, bytes.clone())?,
-            ItemKind::Fill { count, value } => {
+            ItemKind::Fill { count, unit, value } => {
                 let count = pass.count(count, "fill count")?;
-                let byte = match value {
-                    Some(expr) => pass.eval(expr, pass.address())? as u8,
+                let unit = match unit {
+                    Some(expr) => pass.count(expr, "fill size")?,
+                    None => 1,
+                };
+                let value = match value {
+                    Some(expr) => pass.eval(expr, pass.address())?,
                     None => 0,
                 };
-                pass.emit_bytes(
-                    item,
-                    source,
-                    vec![byte; usize::try_from(count).unwrap_or(0)],
-                )?;
+                let bytes = fill_bytes(count, unit, value).ok_or_else(|| {
+                    SpanError::new(
+                        item.span,
+                        "a fill must be at most 16 MiB of units of 0 to 8 bytes",
+                    )
+                })?;
+                pass.emit_bytes(item, source, bytes)?;
             }
             ItemKind::Instruction(instruction) => {
                 let Some(selection) = self.selections.get(index).and_then(Option::as_ref) else {

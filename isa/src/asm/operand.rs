@@ -1,7 +1,7 @@
 //! Instruction operands: registers, memory references and values.
 
 use super::error::{Span, SpanError, SpanResult};
-use super::expr::{BinOp, Cursor, Expr, UnOp, eval};
+use super::expr::{BinOp, Cursor, Expr, UnOp, constant_value, eval};
 use super::lexer::{Tok, Token};
 use super::table;
 use iced_x86::Register;
@@ -76,11 +76,7 @@ const SIZE_KEYWORDS: &[(&str, usize)] = &[
 
 /// Builds a [`Value`] from `expr`, classifying it with the constants known so far.
 pub(crate) fn value(expr: Expr, constants: ConstantLookup<'_>, is_offset: bool) -> Value {
-    let constant = if expr.mentions_here() {
-        None
-    } else {
-        eval(&expr, constants, 0).ok()
-    };
+    let constant = constant_value(&expr, constants);
     let weight = expr.address_weight(&|name| constants(name).is_none());
     Value {
         is_address: !is_offset && constant.is_none() && weight != Some(0),

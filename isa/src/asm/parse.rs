@@ -1,7 +1,7 @@
 //! Source text to a flat list of statements ([`Item`]s).
 
 use super::error::{Span, SpanError, SpanResult, nearest};
-use super::expr::{Cursor, Expr, eval};
+use super::expr::{self, Cursor, Expr};
 use super::lexer::{Tok, Token, is_local_label_reference, tokenize};
 use super::operand::{Operand, parse_operand};
 use super::table;
@@ -60,8 +60,10 @@ pub(crate) enum ItemKind {
         values: Vec<Expr>,
     },
     Ascii(Vec<u8>),
+    /// `count` repetitions of `value` stored in `unit` bytes (1 unless given).
     Fill {
         count: Expr,
+        unit: Option<Expr>,
         value: Option<Expr>,
     },
     Instruction(Instruction),
@@ -127,6 +129,9 @@ const DIRECTIVES: &[&str] = &[
     ".asciz",
     ".string",
     ".zero",
+    ".fill",
+    ".rept",
+    ".endr",
     ".skip",
     ".space",
     ".equ",
@@ -153,6 +158,11 @@ impl Parser {
             local_labels: HashMap::new(),
             items: Vec::new(),
         }
+    }
+
+    /// The value of `expr` if it only involves numbers and constants defined so far.
+    pub(crate) fn constant_value(&self, value: &Expr) -> Option<i128> {
+        expr::constant_value(value, &|name| self.constants.get(name).copied())
     }
 
     /// Parses line `line` (0-based) and appends its statements.
@@ -303,13 +313,7 @@ impl Parser {
                 format!("`{name}` is a register name and cannot be a symbol"),
             ));
         }
-        let constants = &self.constants;
-        let constant = if value.mentions_here() {
-            None
-        } else {
-            eval(&value, &|n| constants.get(n).copied(), 0).ok()
-        };
-        match constant {
+        match self.constant_value(&value) {
             Some(v) => self.constants.insert(name.to_string(), v),
             None => self.constants.remove(name),
         };
@@ -481,7 +485,17 @@ impl Parser {
                 } else {
                     optional_argument(cursor)?
                 };
-                ItemKind::Fill { count, value }
+                ItemKind::Fill {
+                    count,
+                    unit: None,
+                    value,
+                }
+            }
+            ".fill" => {
+                let count = cursor.expr(false)?;
+                let unit = optional_argument(cursor)?;
+                let value = optional_argument(cursor)?;
+                ItemKind::Fill { count, unit, value }
             }
             ".equ" | ".set" => {
                 let Some(Token {
