@@ -7,7 +7,7 @@ use isa::asm::assemble;
 use proptest::prelude::*;
 
 /// A valid program exercising most of the syntax; mutated below.
-const VALID: &str = include_str!("gas_diff_layout.s");
+const VALID: &str = include_str!("gas_diff/layout.s");
 
 const EXTRA_VALID: &str = "
 .intel_syntax noprefix
