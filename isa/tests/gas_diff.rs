@@ -22,7 +22,7 @@
 
 use iced_x86::{Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter};
 use isa::asm::{DATA_BASE, Program, TEXT_BASE, assemble};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 #[path = "gas_diff/corpus.rs"]
@@ -34,15 +34,17 @@ const LAYOUT_SOURCE: &str = include_str!("gas_diff/layout.s");
 
 /// Where the GNU tools are, or why the test cannot run.
 fn gnu_tools() -> Option<(PathBuf, PathBuf, PathBuf)> {
+    let search_path = std::env::var_os("PATH").unwrap_or_default();
     let find = |name: &str| {
-        let path = Path::new("/usr/bin").join(name);
-        path.exists().then_some(path)
+        std::env::split_paths(&search_path)
+            .map(|dir| dir.join(name))
+            .find(|path| path.is_file())
     };
     match (find("as"), find("ld"), find("objcopy")) {
         (Some(gas), Some(ld), Some(objcopy)) => Some((gas, ld, objcopy)),
         _ if std::env::var_os("CI").is_some() => {
             panic!(
-                "GNU as/ld/objcopy not found in /usr/bin: install binutils (apt-get install binutils)"
+                "GNU as/ld/objcopy not found on PATH: install binutils (apt-get install binutils)"
             )
         }
         _ => {
