@@ -25,7 +25,8 @@ pub enum IfetchCoherence {
 /// Sizes, widths and latencies of one out-of-order core.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CoreConfig {
-    /// Entries of the prefetch buffer, in 16-byte fetch blocks (how far fetch runs ahead).
+    /// Entries of the prefetch buffer, in 16-byte fetch blocks (how far fetch runs ahead;
+    /// at least 2 are used so instructions crossing a block boundary can be decoded).
     pub prefetch_depth: usize,
     /// L1 I-cache sets.
     pub icache_sets: usize,

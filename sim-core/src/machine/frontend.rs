@@ -124,7 +124,7 @@ impl Frontend {
             predictor: Predictor::new(config),
             queue: VecDeque::with_capacity(config.uop_queue),
             fault: None,
-            blocks: VecDeque::with_capacity(config.prefetch_depth),
+            blocks: VecDeque::with_capacity(config.prefetch_depth.max(2)),
             fetch_ip: rip,
             decode_ip: rip,
             resume_at: start,
@@ -174,7 +174,11 @@ impl Frontend {
 
     /// Fetch at most one block into the prefetch buffer.
     pub fn fetch(&mut self, now: u64, memsys: &mut MemSys, memory: &Memory, sb: &StoreBuffer) {
-        if self.stopped || now < self.resume_at || self.blocks.len() >= self.config.prefetch_depth {
+        // Two blocks at least, so an instruction crossing a block boundary can be decoded.
+        if self.stopped
+            || now < self.resume_at
+            || self.blocks.len() >= self.config.prefetch_depth.max(2)
+        {
             return;
         }
         let line = line_of(self.fetch_ip);
