@@ -107,6 +107,8 @@ pub struct Core {
     pub(super) load_queue: VecDeque<u64>,
     pub(super) store_queue: VecDeque<u64>,
     pub(super) barriers: VecDeque<Barrier>,
+    /// Loads waiting for their line; they read memory when it arrives.
+    pub(super) loads_in_flight: Vec<InFlightLoad>,
     /// Retired stores not yet visible.
     pub sb: StoreBuffer,
     pub(super) sb_next_drain: u64,
@@ -152,6 +154,7 @@ impl Core {
             load_queue: VecDeque::with_capacity(config.load_queue),
             store_queue: VecDeque::with_capacity(config.store_queue),
             barriers: VecDeque::new(),
+            loads_in_flight: Vec::with_capacity(config.load_queue),
             sb: StoreBuffer::new(config.store_buffer),
             sb_next_drain: 0,
             rename_blocked_by: None,
@@ -174,6 +177,7 @@ impl Core {
             self.flush(flush, now, sh);
         }
         self.drain_store_buffer(now, sh);
+        self.complete_loads(now, sh.memory);
         if self.halted {
             return None;
         }
@@ -233,6 +237,7 @@ impl Core {
         }
         let next = self.rob.next_seq();
         self.scheduler.retain(|&s| s < next);
+        self.loads_in_flight.retain(|l| l.seq < next);
         while self.load_queue.back().is_some_and(|&s| s >= next) {
             self.load_queue.pop_back();
         }
@@ -436,13 +441,26 @@ impl Core {
                     return self.set_wait(seq, Wait::Nothing);
                 };
                 match self.perform_load(seq, access, now, sh) {
-                    Ok((loaded, ready)) => {
+                    Ok(LoadStart::Value(loaded, ready)) => {
                         let (_, value) = isa::semantics::complete_load(&uop, &inputs, loaded);
                         let e = self.rob.get_mut(seq).expect("in ROB");
                         e.result = value;
                         e.performed = true;
                         latency = ready - now;
                         ports.loads -= 1;
+                    }
+                    Ok(LoadStart::Memory(ready)) => {
+                        ports.loads -= 1;
+                        let e = self.rob.get_mut(seq).expect("in ROB");
+                        e.issued = now;
+                        e.wait = Wait::Nothing;
+                        self.loads_in_flight.push(InFlightLoad {
+                            seq,
+                            ready,
+                            access,
+                            inputs,
+                        });
+                        return true;
                     }
                     Err(wait) => return self.set_wait(seq, wait),
                 }
@@ -487,6 +505,27 @@ impl Core {
         }
         false
     }
+}
+
+/// How a load got going.
+pub enum LoadStart {
+    /// Its bytes are known (forwarded, or a locked load): `(loaded, ready cycle)`.
+    Value(u64, u64),
+    /// Its line arrives at this cycle; memory is read then.
+    Memory(u64),
+}
+
+/// A load waiting for its line.
+#[derive(Debug)]
+pub struct InFlightLoad {
+    /// The load uop.
+    pub seq: u64,
+    /// Cycle the line arrives.
+    pub ready: u64,
+    /// What it reads.
+    pub access: isa::uop::MemAccess,
+    /// Its source values (for merging into a partial destination register).
+    pub inputs: Inputs,
 }
 
 /// Issue slots left this cycle.

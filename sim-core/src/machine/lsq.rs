@@ -5,25 +5,26 @@
 use isa::uop::{FenceKind, MemAccess};
 
 use super::config::IfetchCoherence;
-use super::core::{Core, Flush, FlushCause, Shared, VisibleStore};
+use super::core::{Core, Flush, FlushCause, LoadStart, Shared, VisibleStore};
 use super::memsys::{Acquire, Read, lines_of};
 use super::rob::Wait;
 use super::store_buffer::{Overlap, overlap};
 use super::trace::{ClearReason, Stage, TraceEvent};
+use crate::mem::Memory;
 
 /// How many store-buffer entries behind the head ask for line ownership early.
 const RFO_AHEAD: usize = 4;
 
 impl Core {
-    /// Read the value of load `seq`: forwarded from an older store of this core, or from
-    /// coherent memory. Returns the loaded bytes and the cycle they are available.
+    /// Start load `seq`: forwarded from an older store of this core, or requested from
+    /// coherent memory (read when the line arrives, see [`Core::complete_loads`]).
     pub(super) fn perform_load(
         &mut self,
         seq: u64,
         access: MemAccess,
         now: u64,
         sh: &mut Shared,
-    ) -> Result<(u64, u64), Wait> {
+    ) -> Result<LoadStart, Wait> {
         let (first, second) = lines_of(access.addr, access.width.bytes());
         let locked = self.rob.get(seq).is_some_and(|e| e.q.uop.locked);
         if locked {
@@ -45,12 +46,16 @@ impl Core {
                 access.width,
             ) {
                 Overlap::Disjoint => {}
-                Overlap::Covers(v) => return Ok((v, now + self.config.forward_latency)),
+                Overlap::Covers(v) => {
+                    return Ok(LoadStart::Value(v, now + self.config.forward_latency));
+                }
                 Overlap::Partial => return Err(Wait::PartialForward),
             }
         }
         match self.sb.forward(access.addr, access.width) {
-            Overlap::Covers(v) => return Ok((v, now + self.config.forward_latency)),
+            Overlap::Covers(v) => {
+                return Ok(LoadStart::Value(v, now + self.config.forward_latency));
+            }
             Overlap::Partial => return Err(Wait::PartialForward),
             Overlap::Disjoint => {}
         }
@@ -61,7 +66,28 @@ impl Core {
                 Read::Busy { holder } => return Err(Wait::LineBusy { line, holder }),
             }
         }
-        Ok((sh.memory.read(access.addr, access.width), ready))
+        Ok(LoadStart::Memory(ready))
+    }
+
+    /// Loads whose line arrived read memory now: from here on, another core's store to
+    /// the line before the load retires clears it.
+    pub(super) fn complete_loads(&mut self, now: u64, memory: &Memory) {
+        let mut i = 0;
+        while i < self.loads_in_flight.len() {
+            if self.loads_in_flight[i].ready > now {
+                i += 1;
+                continue;
+            }
+            let load = self.loads_in_flight.swap_remove(i);
+            let e = self
+                .rob
+                .get_mut(load.seq)
+                .expect("in-flight loads are in the ROB");
+            let loaded = memory.read(load.access.addr, load.access.width);
+            e.result = isa::semantics::complete_load(&e.q.uop, &load.inputs, loaded).1;
+            e.performed = true;
+            e.done = now;
+        }
     }
 
     /// The load of a locked instruction: oldest in flight, store buffer empty (checked by
@@ -72,7 +98,7 @@ impl Core {
         access: MemAccess,
         now: u64,
         sh: &mut Shared,
-    ) -> Result<(u64, u64), Wait> {
+    ) -> Result<LoadStart, Wait> {
         let (first, second) = lines_of(access.addr, access.width.bytes());
         for line in std::iter::once(first).chain(second) {
             match sh.memsys.acquire(self.id, line, now) {
@@ -86,7 +112,7 @@ impl Core {
             sh.memsys.lock(self.id, line);
         }
         self.held_lock = Some((inst_seq, first, second));
-        Ok((
+        Ok(LoadStart::Value(
             sh.memory.read(access.addr, access.width),
             now + sh.memsys.config().l1_latency,
         ))

@@ -190,6 +190,7 @@ impl Rob {
 }
 
 /// The values of a uop's sources, as [`UopInputs`] for the shared semantics.
+#[derive(Copy, Clone, Debug)]
 pub struct Inputs {
     locs: [Loc; MAX_SRCS],
     vals: [u64; MAX_SRCS],
