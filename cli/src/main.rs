@@ -1,1 +1,52 @@
-fn main() {}
+//! `synclab`: the command-line front end. A thin layer: argument parsing here, one
+//! module per subcommand, all real work in the library crates.
+
+mod cmd_asm;
+mod cmd_disasm;
+mod cmd_run;
+mod diagnostics;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::diagnostics::CliError;
+
+/// synclab: a cycle-approximate multicore x86 simulator for memory-ordering and
+/// instruction-fetch synchronisation (cross-modifying code, membarrier, SYSRET vs IRET).
+#[derive(Parser, Debug)]
+#[command(name = "synclab", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Assemble an Intel-syntax source file (GNU `as -msyntax=intel -mnaked-reg` dialect).
+    Asm(cmd_asm::AsmArgs),
+    /// Disassemble a flat binary file to Intel syntax.
+    Disasm(cmd_disasm::DisasmArgs),
+    /// Run a program and print each core's final state.
+    Run(cmd_run::RunArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Asm(args) => cmd_asm::run(&args),
+        Command::Disasm(args) => cmd_disasm::run(&args),
+        Command::Run(args) => cmd_run::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(CliError::BadInput(report)) => {
+            eprintln!("{report:?}");
+            ExitCode::from(2)
+        }
+        Err(CliError::Failed(report)) => {
+            eprintln!("{report:?}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -78,9 +78,10 @@ pub fn classify(instr: &Instruction) -> InstClass {
 }
 
 /// Whether `wrmsr` to `msr` serializes. SDM Vol. 3A §9.3: WRMSR is serializing
-/// except to IA32_TSC_DEADLINE (0x6E0) and the x2APIC MSRs (0x800–0x8FF; synclab
-/// treats the whole architectural x2APIC range 0x800–0xBFF that way), which are
-/// not, so a `wrmsr` to the APIC (e.g. an IPI via ICR 0x830) needs an `mfence` first.
+/// except to IA32_TSC_DEADLINE (0x6E0) and the x2APIC MSRs (the SDM lists
+/// 0x802–0x83F; synclab exempts the whole x2APIC range 0x800–0xBFF). So a `wrmsr`
+/// to the APIC (e.g. an IPI through the ICR, 0x830) does not order earlier stores:
+/// code needs an `mfence` first.
 pub fn wrmsr_serializes(msr: u32) -> bool {
     !(msr == 0x6E0 || (0x800..=0xBFF).contains(&msr))
 }

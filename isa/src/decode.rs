@@ -2,7 +2,7 @@
 //! model caches, and a GNU/objdump-style disassembler for traces and the UI.
 
 use iced_x86::{
-    Decoder, DecoderError, DecoderOptions, Formatter, Instruction, IntelFormatter,
+    Decoder, DecoderError, DecoderOptions, Formatter, Instruction, IntelFormatter, MemorySize,
     MemorySizeOptions,
 };
 use thiserror::Error;
@@ -110,11 +110,23 @@ pub fn decode_inst(bytes: &[u8], ip: u64) -> Result<DecodedInst, DecodeError> {
 }
 
 /// Intel-syntax text as GNU objdump prints it, in lower case: `mov eax, dword ptr
-/// [rbx+0x8]`, hex with `0x`, branch targets as absolute addresses.
+/// [rbx+0x8]`, hex with `0x`, branch targets as absolute addresses. The text is
+/// valid input for [`crate::asm::assemble`].
 pub fn format_intel(instr: &Instruction) -> String {
     let mut out = String::new();
-    formatter().format(instr, &mut out);
+    format_with(&mut formatter(), instr, &mut out);
     out
+}
+
+/// Format with `f`, which [`formatter`] configured. Like objdump, descriptor-table
+/// operands (`lgdt [rax]`) get no size keyword: GNU knows no `fword` for them.
+fn format_with(f: &mut IntelFormatter, instr: &Instruction, out: &mut String) {
+    let sizes = match instr.memory_size() {
+        MemorySize::Fword6 | MemorySize::Fword10 => MemorySizeOptions::Never,
+        _ => MemorySizeOptions::Always,
+    };
+    f.options_mut().set_memory_size_options(sizes);
+    f.format(instr, out);
 }
 
 fn formatter() -> IntelFormatter {
@@ -126,7 +138,6 @@ fn formatter() -> IntelFormatter {
     o.set_small_hex_numbers_in_decimal(false);
     o.set_space_after_operand_separator(true);
     o.set_first_operand_char_index(0);
-    o.set_memory_size_options(MemorySizeOptions::Always);
     o.set_rip_relative_addresses(true);
     o.set_always_show_scale(true);
     o.set_branch_leading_zeros(false);
@@ -157,7 +168,7 @@ pub fn disassemble(bytes: &[u8], base: u64) -> Vec<DisasmLine> {
         let line = match decode(&bytes[pos..], addr) {
             Ok(instr) => {
                 let mut text = String::new();
-                fmt.format(&instr, &mut text);
+                format_with(&mut fmt, &instr, &mut text);
                 DisasmLine {
                     addr,
                     bytes: bytes[pos..pos + instr.len()].to_vec(),

@@ -146,17 +146,29 @@ pub struct RegRef {
 impl RegRef {
     /// The full 64-bit register.
     pub fn full(gpr: Gpr) -> RegRef {
-        RegRef { gpr, width: Width::B8, high8: false }
+        RegRef {
+            gpr,
+            width: Width::B8,
+            high8: false,
+        }
     }
 
     /// `gpr` seen at `width` (never a high-byte register).
     pub fn new(gpr: Gpr, width: Width) -> RegRef {
-        RegRef { gpr, width, high8: false }
+        RegRef {
+            gpr,
+            width,
+            high8: false,
+        }
     }
 
     /// Extract this operand's value (zero-extended) from the full register value.
     pub fn read(self, full: u64) -> u64 {
-        if self.high8 { (full >> 8) & 0xff } else { full & self.width.mask() }
+        if self.high8 {
+            (full >> 8) & 0xff
+        } else {
+            full & self.width.mask()
+        }
     }
 
     /// Whether writing this operand keeps some of the old register bits (8- and 16-bit
@@ -213,11 +225,24 @@ mod tests {
     fn partial_writes_follow_x86_rules() {
         let old = 0x1122_3344_5566_7788;
         // SDM Vol. 1 §3.4.1.1: 32-bit operands zero-extend into the 64-bit register.
-        assert_eq!(RegRef::new(Gpr::Rax, Width::B4).write(old, 0xdead_beef), 0xdead_beef);
+        assert_eq!(
+            RegRef::new(Gpr::Rax, Width::B4).write(old, 0xdead_beef),
+            0xdead_beef
+        );
         // 8- and 16-bit operands leave the remaining bits unchanged.
-        assert_eq!(RegRef::new(Gpr::Rax, Width::B2).write(old, 0xbeef), 0x1122_3344_5566_beef);
-        assert_eq!(RegRef::new(Gpr::Rax, Width::B1).write(old, 0xef), 0x1122_3344_5566_77ef);
-        let ah = RegRef { gpr: Gpr::Rax, width: Width::B1, high8: true };
+        assert_eq!(
+            RegRef::new(Gpr::Rax, Width::B2).write(old, 0xbeef),
+            0x1122_3344_5566_beef
+        );
+        assert_eq!(
+            RegRef::new(Gpr::Rax, Width::B1).write(old, 0xef),
+            0x1122_3344_5566_77ef
+        );
+        let ah = RegRef {
+            gpr: Gpr::Rax,
+            width: Width::B1,
+            high8: true,
+        };
         assert_eq!(ah.write(old, 0xef), 0x1122_3344_5566_ef88);
         assert_eq!(ah.read(old), 0x77);
     }

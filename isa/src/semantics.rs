@@ -8,8 +8,8 @@
 //! *when* things happen, never on *what* an instruction computes.
 //!
 //! Flags follow the SDM exactly where it defines them. Where it says "undefined", the
-//! value chosen here is documented in the `alu` submodule and reported by [`undefined_flags`] so
-//! comparisons against hardware can mask it.
+//! value chosen here is documented in the `alu` submodule and reported by
+//! [`undefined_flags`] so comparisons against hardware can mask it.
 
 use iced_x86::{Instruction, Mnemonic, OpKind};
 
@@ -26,6 +26,12 @@ mod tests;
 /// [`complete_load`]); stores produce the access with its data; branches produce
 /// `redirect` when taken. Fences, system uops and nops have no effect here: their
 /// meaning is in the machine model.
+///
+/// A flag-writing uop's `Outcome::flags` is `inputs.flags()` with the
+/// `flags_written` bits replaced. For uops whose [`Uop::reads_flags`] is false those
+/// are all six status flags, so only the non-status bits (TF, IF, DF) come from the
+/// input: a model that does not supply the real old flags to such uops must keep
+/// only the `flags_written` bits of the result.
 pub fn execute(uop: &Uop, inputs: &impl UopInputs) -> Outcome {
     match uop.kind {
         UopKind::Alu(op) => execute_alu(uop, op, inputs),

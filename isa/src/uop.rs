@@ -225,14 +225,20 @@ impl Uop {
     /// Whether this uop reads RFLAGS: condition evaluation, carry-in, partial flag
     /// updates (which merge with the old flags), and shifts (a zero count keeps them).
     pub fn reads_flags(&self) -> bool {
-        let cond_reads = match self.kind {
-            UopKind::Alu(AluOp::Adc | AluOp::Sbb | AluOp::Shl | AluOp::Shr | AluOp::Sar) => true,
-            UopKind::Alu(AluOp::Select(_) | AluOp::Cmov(_) | AluOp::Setcc(_)) => true,
-            UopKind::Branch { cond: Some(_) } => true,
-            _ => false,
-        };
-        cond_reads
-            || (!self.flags_written.is_empty() && !self.flags_written.contains(Flags::ARITH))
+        let cond_reads = matches!(
+            self.kind,
+            UopKind::Alu(
+                AluOp::Adc
+                    | AluOp::Sbb
+                    | AluOp::Shl
+                    | AluOp::Shr
+                    | AluOp::Sar
+                    | AluOp::Select(_)
+                    | AluOp::Cmov(_)
+                    | AluOp::Setcc(_)
+            ) | UopKind::Branch { cond: Some(_) }
+        );
+        cond_reads || (!self.flags_written.is_empty() && !self.flags_written.contains(Flags::ARITH))
     }
 
     /// Whether the destination's old value is an input (partial-register writes and
@@ -248,7 +254,12 @@ impl Uop {
 
     /// Every location this uop reads, for dependency tracking (may repeat a location).
     pub fn reads(&self) -> impl Iterator<Item = Loc> + '_ {
-        let mem = self.mem.iter().flat_map(|m| [m.base, m.index]).flatten().map(Loc::Reg);
+        let mem = self
+            .mem
+            .iter()
+            .flat_map(|m| [m.base, m.index])
+            .flatten()
+            .map(Loc::Reg);
         let srcs = self.srcs.iter().filter_map(|s| s.loc());
         let dst = self.dst_is_input().then(|| self.dst.loc()).flatten();
         let flags = self.reads_flags().then_some(Loc::Flags);

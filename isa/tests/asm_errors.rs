@@ -97,8 +97,24 @@ fn ambiguous_memory_size_needs_a_size_keyword() {
 #[test]
 fn short_only_branch_out_of_range() {
     let error = error_of("top:\n.skip 200\nloop top\n");
-    assert_eq!(error.line, 3);
-    assert_eq!(error.message, "branch target out of range");
+    assert_eq!((error.line, error.col, error.len), (3, 6, 3));
+    assert_eq!(
+        error.message,
+        "branch target is -202 bytes away, out of range"
+    );
+}
+
+#[test]
+fn rip_relative_target_out_of_reach() {
+    let error = error_of(
+        ".section .k\n.base 0xffffffff80000000\nmov eax, [rip+far]\n.data\nfar: .long 0\n",
+    );
+    assert_eq!((error.line, error.col), (3, 10));
+    assert!(
+        error.message.starts_with("`rip`-relative target is"),
+        "{}",
+        error.message
+    );
 }
 
 #[test]
@@ -141,4 +157,30 @@ fn display_shows_position_message_and_hint() {
         error.to_string(),
         "1:1: unknown mnemonic `jmpp` (hint: did you mean `jmp`?)"
     );
+}
+
+#[test]
+fn local_label_references_need_a_definition() {
+    let forward = error_of("jmp 3f\n");
+    assert_eq!((forward.col, forward.len), (5, 2));
+    assert_eq!(forward.message, "undefined symbol `3f`");
+    let backward = error_of("nop\njmp 4b\n4: nop\n");
+    assert_eq!((backward.line, backward.col, backward.len), (2, 5, 2));
+    assert_eq!(backward.message, "no local label `4:` before `4b`");
+}
+
+#[test]
+fn invalid_scale_points_at_the_scaled_register() {
+    let error = error_of("mov eax, [rbx + rax*3]");
+    assert_eq!((error.col, error.len), (17, 5));
+    assert_eq!(error.message, "invalid scale 3");
+    assert_eq!(error.hint.as_deref(), Some("use 1, 2, 4 or 8"));
+}
+
+#[test]
+fn unknown_directive_suggests_the_nearest_one() {
+    let error = error_of(".aling 4");
+    assert_eq!((error.col, error.len), (1, 6));
+    assert_eq!(error.message, "unknown directive `.aling`");
+    assert_eq!(error.hint.as_deref(), Some("did you mean `.align`?"));
 }

@@ -4,7 +4,7 @@
 
 mod litmus_data;
 
-use scenarios::litmus::{CorpusEntry, Observation};
+use scenarios::litmus::{CorpusEntry, Observation, find_verdict};
 
 #[test]
 fn every_test_parses_and_matches_its_verdict() {
@@ -84,4 +84,23 @@ fn condition_agrees_with_herd_observation() {
             "{key}: quantified condition"
         );
     }
+}
+
+/// A single file finds its verdict in the `verdicts.json` above it.
+#[test]
+fn files_find_their_verdicts() {
+    let Some(corpus) = litmus_data::corpus() else {
+        return;
+    };
+    for key in [
+        "gen/X86_64/SB+mfence+rfi-mfence",
+        "hand/X86/n4",
+        "repo/herd-tests-X86_64/A010",
+    ] {
+        let entry = corpus.get(key).unwrap_or_else(|| panic!("{key} missing"));
+        let found = find_verdict(&corpus.dir.join(&entry.verdict.file));
+        assert_eq!(found, Ok(Some(entry.verdict.clone())), "{key}");
+    }
+    assert_eq!(find_verdict(&corpus.dir.join("README.md")), Ok(None));
+    assert!(find_verdict(&corpus.dir.join("no-such.litmus")).is_err());
 }

@@ -24,12 +24,17 @@ impl Memory {
 
     /// Read one byte.
     pub fn read_u8(&self, addr: u64) -> u8 {
-        self.pages.get(&(addr / PAGE)).map_or(0, |p| p[(addr % PAGE) as usize])
+        self.pages
+            .get(&(addr / PAGE))
+            .map_or(0, |p| p[(addr % PAGE) as usize])
     }
 
     /// Write one byte.
     pub fn write_u8(&mut self, addr: u64, v: u8) {
-        let page = self.pages.entry(addr / PAGE).or_insert_with(|| Box::new([0; PAGE as usize]));
+        let page = self
+            .pages
+            .entry(addr / PAGE)
+            .or_insert_with(|| Box::new([0; PAGE as usize]));
         page[(addr % PAGE) as usize] = v;
     }
 
@@ -65,7 +70,11 @@ impl Memory {
     /// Every non-zero byte as `(address, value)`, in address order.
     pub fn nonzero_bytes(&self) -> impl Iterator<Item = (u64, u8)> + '_ {
         self.pages.iter().flat_map(|(p, bytes)| {
-            bytes.iter().enumerate().filter(|(_, b)| **b != 0).map(move |(i, b)| (p * PAGE + i as u64, *b))
+            bytes
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b != 0)
+                .map(move |(i, b)| (p * PAGE + i as u64, *b))
         })
     }
 }

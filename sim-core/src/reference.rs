@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use isa::decode::{DecodeError, DecodedInst, MAX_INST_LEN, decode_inst, format_intel};
 use isa::flags::Flags;
@@ -76,7 +77,8 @@ pub struct Interpreter {
     pub mem: Memory,
     /// Instructions retired so far (also what `rdtsc` reads).
     pub retired: u64,
-    cache: HashMap<u64, DecodedInst>,
+    /// Decoded instructions by address, shared (`Arc`) so interpreters stay `Send`.
+    cache: HashMap<u64, Arc<DecodedInst>>,
 }
 
 /// Register, temporary and flag values while one instruction's uops run.
@@ -201,22 +203,26 @@ impl Interpreter {
     }
 
     /// The decoded instruction at RIP, from the cache if its bytes are unchanged.
-    fn fetch(&mut self) -> Result<DecodedInst, Fault> {
-        let mut bytes = Vec::with_capacity(MAX_INST_LEN);
-        self.mem.read_bytes(self.rip, MAX_INST_LEN, &mut bytes);
-        if let Some(d) = self.cache.get(&self.rip)
-            && d.bytes() == &bytes[..usize::from(d.len)]
+    fn fetch(&mut self) -> Result<Arc<DecodedInst>, Fault> {
+        let rip = self.rip;
+        if let Some(d) = self.cache.get(&rip)
+            && (0..)
+                .zip(d.bytes())
+                .all(|(i, &b)| self.mem.read_u8(rip.wrapping_add(i)) == b)
         {
-            return Ok(d.clone());
+            return Ok(Arc::clone(d));
         }
-        let d = decode_inst(&bytes, self.rip).map_err(|e| Fault {
-            rip: self.rip,
+        let mut bytes = Vec::with_capacity(MAX_INST_LEN);
+        self.mem.read_bytes(rip, MAX_INST_LEN, &mut bytes);
+        let d = decode_inst(&bytes, rip).map_err(|e| Fault {
+            rip,
             reason: match e {
                 DecodeError::Unsupported { source, .. } => source.to_string(),
                 e => e.to_string(),
             },
         })?;
-        self.cache.insert(self.rip, d.clone());
+        let d = Arc::new(d);
+        self.cache.insert(rip, Arc::clone(&d));
         Ok(d)
     }
 }

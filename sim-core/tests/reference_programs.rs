@@ -1,5 +1,6 @@
-//! The reference interpreter on small whole programs, encoded by GNU `as` (the
-//! listing is in each test), so the bytes are independent of our own assembler.
+//! The reference interpreter on small whole programs. The first ones are encoded by
+//! GNU `as` (listing in each test), so they do not depend on our assembler; the rest
+//! are assembled by `isa::asm`.
 
 use isa::flags::Flags;
 use isa::reg::{Gpr, Width};
@@ -83,4 +84,55 @@ fn step_limit_stops_an_endless_loop() {
     let mut cpu = load("eb fe"); // jmp .
     assert_eq!(cpu.run(100), Ok(Stop::StepLimit));
     assert_eq!((cpu.retired, cpu.rip), (100, BASE));
+}
+
+/// Run Intel-syntax `src` (assembled by `isa::asm` at its default base) to `hlt`.
+fn run_asm(src: &str) -> Interpreter {
+    let program = isa::asm::assemble(src).unwrap();
+    let mut mem = Memory::new();
+    for s in &program.sections {
+        mem.load_bytes(s.base, &s.bytes);
+    }
+    let mut cpu = Interpreter::new(mem, program.sections[0].base);
+    assert_eq!(cpu.run(1000), Ok(Stop::Halted));
+    cpu
+}
+
+#[test]
+fn stack_pointer_edge_cases() {
+    // SDM Vol. 2 PUSH: "pushes the value of the RSP register as it existed before the
+    // instruction was executed"; POP: "POP RSP increments the stack pointer before
+    // data at the old top of stack is written into the destination".
+    let cpu = run_asm(
+        "mov rsp, 0x8000
+         push rsp
+         pop rax
+         push 0x5000
+         pop rsp
+         hlt",
+    );
+    assert_eq!((cpu.reg(Gpr::Rax), cpu.reg(Gpr::Rsp)), (0x8000, 0x5000));
+}
+
+#[test]
+fn indirect_calls_and_jumps() {
+    // call qword ptr [rsp+8] reads its target before pushing the return address.
+    let cpu = run_asm(
+        "    mov rsp, 0x8000
+             lea rax, [rip+target]
+             push rax
+             push 0
+             call qword ptr [rsp+8]
+             hlt
+         target:
+             lea rbx, [rip+done]
+             mov qword ptr [0x9000], rbx
+             jmp qword ptr [0x9000]
+             ud2
+         done:
+             mov ecx, 7
+             ret",
+    );
+    assert_eq!(cpu.reg(Gpr::Rcx), 7);
+    assert_eq!(cpu.reg(Gpr::Rsp), 0x8000 - 16);
 }

@@ -3,6 +3,7 @@
 use super::error::{Span, SpanError, SpanResult};
 use super::operand::{Memory, Operand, OperandKind, Value};
 use super::parse::Prefix;
+use super::select::{implicit_string_operands, selector_register};
 use iced_x86::{Code, Encoder, Instruction, OpCodeOperandKind as K, OpKind, Register};
 
 /// Everything needed to encode one instruction at one address.
@@ -107,6 +108,17 @@ fn set_immediate(
     instruction.set_op_kind(index, op_kind);
 }
 
+/// Address of the next instruction (as iced computes relative targets).
+fn next_ip(request: &EncodeRequest<'_>) -> i128 {
+    i128::from(request.ip) + request.len as i128
+}
+
+/// Signed distance from the next instruction to `target`, in the 64-bit
+/// address space (wrapping, as the processor adds it).
+fn distance_from_next_ip(request: &EncodeRequest<'_>, target: i128) -> i64 {
+    target.wrapping_sub(next_ip(request)) as i64
+}
+
 /// The segment used when none is written: `ss` for `rbp`/`rsp` bases, else `ds`.
 fn default_segment(base: Register) -> Register {
     match base.full_register() {
@@ -141,12 +153,19 @@ fn set_memory(
         .is_some_and(|value| value.constant.is_none());
     if memory.base == Register::RIP {
         // `[rip + label]` addresses the label; `[rip + 8]` is 8 past the next instruction.
-        let next_ip = i128::from(request.ip) + request.len as i128;
         let target = if relocatable {
             displacement
         } else {
-            next_ip + displacement
+            next_ip(request) + displacement
         };
+        let distance = distance_from_next_ip(request, target);
+        if i32::try_from(distance).is_err() && request.len > 0 {
+            return Err(SpanError::new(
+                span,
+                format!("`rip`-relative target is {distance} bytes away, out of range"),
+            )
+            .with_hint("`[rip + label]` reaches +-2 GiB; load the address with `movabs` instead"));
+        }
         let target = as_i64(target)
             .ok_or_else(|| SpanError::new(span, "address does not fit in 64 bits"))?;
         instruction.set_memory_displacement64(target as u64);
@@ -222,17 +241,54 @@ fn check_prefixes(instruction: &mut Instruction, request: &EncodeRequest<'_>) ->
     Ok(())
 }
 
+/// GNU's order of legacy prefixes: segment, `67`, `66`, `f2`/`f3`, `f0`.
+fn prefix_rank(byte: u8) -> Option<u8> {
+    match byte {
+        0x26 | 0x2e | 0x36 | 0x3e | 0x64 | 0x65 => Some(0),
+        0x67 => Some(1),
+        0x66 => Some(2),
+        0xf2 | 0xf3 => Some(3),
+        0xf0 => Some(4),
+        _ => None,
+    }
+}
+
+/// Reorders the leading legacy prefixes of an encoding into GNU's order.
+fn gnu_prefix_order(mut bytes: Vec<u8>) -> Vec<u8> {
+    let count = bytes
+        .iter()
+        .take_while(|&&b| prefix_rank(b).is_some())
+        .count();
+    bytes[..count].sort_by_key(|&b| prefix_rank(b));
+    bytes
+}
+
 /// Encodes `request`, resolving values with `resolve`.
 pub(crate) fn encode(request: &EncodeRequest<'_>, resolve: Resolve<'_>) -> SpanResult<Vec<u8>> {
     let mut instruction = Instruction::default();
     instruction.set_code(request.code);
     let kinds = request.code.op_code().op_kinds();
-    let mut seen_imm8 = false;
+    for (index, (op_kind, reg)) in
+        (0u32..).zip(implicit_string_operands(request.code).unwrap_or_default())
+    {
+        instruction.set_op_kind(index, op_kind);
+        if op_kind == OpKind::Memory {
+            // `xlatb` reads `[rbx + al]`.
+            instruction.set_memory_base(Register::RBX);
+            instruction.set_memory_index(Register::AL);
+            instruction.set_memory_index_scale(1);
+        } else {
+            instruction.set_op_register(index, reg);
+        }
+    }
+    // A second immediate (`enter 16, 0`) goes into iced's `Immediate8_2nd`.
+    let mut seen_immediate = false;
     for ((index, &kind), operand) in (0u32..).zip(kinds).zip(request.operands) {
         match &operand.kind {
             OperandKind::Reg(reg) => {
+                let reg = selector_register(request.code, kind, *reg).unwrap_or(*reg);
                 instruction.set_op_kind(index, OpKind::Register);
-                instruction.set_op_register(index, *reg);
+                instruction.set_op_register(index, reg);
             }
             OperandKind::Mem(memory) => set_memory(
                 &mut instruction,
@@ -243,11 +299,27 @@ pub(crate) fn encode(request: &EncodeRequest<'_>, resolve: Resolve<'_>) -> SpanR
                 operand.span,
             )?,
             OperandKind::Value(value) if matches!(kind, K::br64_1 | K::br64_4) => {
-                let target = as_i64(resolve(value)?).ok_or_else(|| {
-                    SpanError::new(operand.span, "branch target does not fit in 64 bits")
-                })?;
+                let target = resolve(value)?;
+                let distance = distance_from_next_ip(request, target);
+                let in_reach = if kind == K::br64_1 {
+                    i8::try_from(distance).is_ok()
+                } else {
+                    i32::try_from(distance).is_ok()
+                };
+                if !in_reach && request.len > 0 {
+                    let hint = if kind == K::br64_1 {
+                        "this instruction only has an 8-bit displacement (-128..127)"
+                    } else {
+                        "near branches reach +-2 GiB; use an indirect jump through a register"
+                    };
+                    return Err(SpanError::new(
+                        operand.span,
+                        format!("branch target is {distance} bytes away, out of range"),
+                    )
+                    .with_hint(hint));
+                }
                 instruction.set_op_kind(index, OpKind::NearBranch64);
-                instruction.set_near_branch64(target as u64);
+                instruction.set_near_branch64(as_i64(target).unwrap_or(0) as u64);
             }
             OperandKind::Value(value) if value.is_address => {
                 let memory = Memory::absolute(value.clone());
@@ -266,9 +338,8 @@ pub(crate) fn encode(request: &EncodeRequest<'_>, resolve: Resolve<'_>) -> SpanR
                     return Err(SpanError::new(operand.span, format!("value {number:#x} does not fit in this immediate"))
                         .with_hint("addresses used as immediates must fit in 32 bits, sign-extended; use `movabs`"));
                 }
-                let is_imm8 = matches!(kind, K::imm8 | K::imm8_const_1);
-                set_immediate(&mut instruction, index, kind, number, is_imm8 && seen_imm8);
-                seen_imm8 |= is_imm8;
+                set_immediate(&mut instruction, index, kind, number, seen_immediate);
+                seen_immediate = true;
             }
         }
     }
@@ -281,16 +352,10 @@ pub(crate) fn encode(request: &EncodeRequest<'_>, resolve: Resolve<'_>) -> SpanR
         .reduce(Span::to)
         .unwrap_or_default();
     match encoder.encode(&instruction, request.ip) {
-        Ok(_) => Ok(encoder.take_buffer()),
-        Err(error) => {
-            let message = error.to_string();
-            let out_of_range = message.contains("too far") || message.contains("Branch");
-            Err(if out_of_range {
-                SpanError::new(span, "branch target out of range")
-                    .with_hint("this instruction only has an 8-bit displacement")
-            } else {
-                SpanError::new(span, format!("cannot encode this instruction: {message}"))
-            })
-        }
+        Ok(_) => Ok(gnu_prefix_order(encoder.take_buffer())),
+        Err(error) => Err(SpanError::new(
+            span,
+            format!("cannot encode this instruction: {error}"),
+        )),
     }
 }

@@ -33,7 +33,7 @@ pub(crate) enum UnOp {
 /// An expression tree. Registers only appear inside memory operands.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Expr {
-    Num(i128),
+    Num(i128, Span),
     Symbol(String, Span),
     /// `.`: the address of the current statement.
     Here(Span),
@@ -46,8 +46,9 @@ impl Expr {
     /// The span of the first leaf, for error messages about the whole expression.
     pub(crate) fn span(&self) -> Span {
         match self {
-            Expr::Num(_) => Span::default(),
-            Expr::Symbol(_, span) | Expr::Here(span) | Expr::Reg(_, span) => *span,
+            Expr::Num(_, span) | Expr::Symbol(_, span) | Expr::Here(span) | Expr::Reg(_, span) => {
+                *span
+            }
             Expr::Unary(_, inner) => inner.span(),
             Expr::Binary(_, lhs, rhs) => lhs.span().to(rhs.span()),
         }
@@ -62,7 +63,7 @@ impl Expr {
                 lhs.for_each_symbol(visit);
                 rhs.for_each_symbol(visit);
             }
-            Expr::Num(_) | Expr::Here(_) | Expr::Reg(..) => {}
+            Expr::Num(..) | Expr::Here(_) | Expr::Reg(..) => {}
         }
     }
 
@@ -72,7 +73,7 @@ impl Expr {
             Expr::Here(_) => true,
             Expr::Unary(_, inner) => inner.mentions_here(),
             Expr::Binary(_, lhs, rhs) => lhs.mentions_here() || rhs.mentions_here(),
-            Expr::Num(_) | Expr::Symbol(..) | Expr::Reg(..) => false,
+            Expr::Num(..) | Expr::Symbol(..) | Expr::Reg(..) => false,
         }
     }
 
@@ -81,7 +82,7 @@ impl Expr {
     /// names not yet known to be constants). `None` for non-linear uses.
     pub(crate) fn address_weight(&self, is_address: &dyn Fn(&str) -> bool) -> Option<i64> {
         match self {
-            Expr::Num(_) | Expr::Reg(..) => Some(0),
+            Expr::Num(..) | Expr::Reg(..) => Some(0),
             Expr::Here(_) => Some(1),
             Expr::Symbol(name, _) => Some(i64::from(is_address(name))),
             Expr::Unary(UnOp::Neg, inner) => inner.address_weight(is_address).map(|w| -w),
@@ -117,7 +118,7 @@ pub(crate) fn eval(
     let overflow =
         |span: Span| EvalError::Invalid(SpanError::new(span, "arithmetic overflow in expression"));
     match expr {
-        Expr::Num(value) => Ok(*value),
+        Expr::Num(value, _) => Ok(*value),
         Expr::Here(_) => Ok(here),
         Expr::Symbol(name, span) => {
             lookup(name).ok_or_else(|| EvalError::Undefined(name.clone(), *span))
@@ -309,10 +310,10 @@ impl<'a> Cursor<'a> {
         match self.peek() {
             Some(Token {
                 tok: Tok::Num(value),
-                ..
+                span,
             }) => {
                 self.pos += 1;
-                Ok(Expr::Num(*value))
+                Ok(Expr::Num(*value, *span))
             }
             Some(Token {
                 tok: Tok::Ident(name),

@@ -12,7 +12,7 @@ use super::error::{AsmError, Span, SpanError, SpanResult, nearest};
 use super::expr::{EvalError, Expr, eval};
 use super::fill::{code_padding, data_value_bytes};
 use super::operand::{OperandKind, Value};
-use super::parse::{AlignUnit, Item, ItemKind};
+use super::parse::{AlignUnit, Item, ItemKind, LOCAL_LABEL_MARKER, display_symbol};
 use super::select::Selection;
 use super::{ListingEntry, Section};
 use std::collections::HashMap;
@@ -22,7 +22,7 @@ pub const TEXT_BASE: u64 = 0x40_0000;
 /// Default load address of `.data`.
 pub const DATA_BASE: u64 = 0x60_0000;
 /// Largest section the assembler will build, so hostile input cannot exhaust memory.
-const MAX_SECTION_SIZE: u64 = 64 << 20;
+const MAX_SECTION_SIZE: u64 = 16 << 20;
 /// Largest alignment accepted by `.align`-style directives.
 const MAX_ALIGNMENT: u64 = 1 << 24;
 
@@ -37,24 +37,26 @@ struct SectionState {
     started: bool,
     /// Line of its first byte, for overlap errors.
     first_line: usize,
+    /// Whether alignment pads with NOPs (code) rather than zeros.
+    is_code: bool,
     bytes: Vec<u8>,
 }
 
 impl SectionState {
-    fn new(name: &str, base: Option<u64>) -> Self {
+    /// A new section; code sections are those flagged `x` and, as in GNU `as`,
+    /// `.text`, `.text.*`, `.init` and `.fini`.
+    fn new(name: &str, base: Option<u64>, executable: bool) -> Self {
+        let code_by_name =
+            matches!(name, ".text" | ".init" | ".fini") || name.starts_with(".text.");
         SectionState {
             name: name.to_string(),
             base,
             offset: 0,
             started: false,
             first_line: 0,
+            is_code: executable || code_by_name,
             bytes: Vec::new(),
         }
-    }
-
-    /// Whether padding in this section is made of NOPs (code) or zeros.
-    fn is_code(&self) -> bool {
-        self.name == ".text" || self.name.starts_with(".text.")
     }
 }
 
@@ -126,8 +128,17 @@ impl Pass<'_> {
             Err(EvalError::Invalid(error)) => Err(error),
             Err(EvalError::Undefined(_, _)) if self.mode == Mode::Measure => Ok(0),
             Err(EvalError::Undefined(name, span)) => {
-                let known = self.out.symbols.keys().map(String::as_str);
-                let error = SpanError::new(span, format!("undefined symbol `{name}`"));
+                // The previous pass saw every definition, including later ones.
+                let known = self
+                    .previous
+                    .symbols
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| !k.contains(LOCAL_LABEL_MARKER));
+                let error = SpanError::new(
+                    span,
+                    format!("undefined symbol `{}`", display_symbol(&name)),
+                );
                 Err(match nearest(&name, known) {
                     Some(near) => error.with_hint(format!("did you mean `{near}`?")),
                     None => error.with_hint("define it as a label (`name:`) or with `.equ`"),
@@ -156,7 +167,7 @@ impl Pass<'_> {
         )
     }
 
-    fn switch_section(&mut self, name: &str) {
+    fn switch_section(&mut self, name: &str, executable: bool) {
         let position = self.out.sections.iter().position(|s| s.name == name);
         self.current = position.unwrap_or_else(|| {
             let default = match name {
@@ -165,7 +176,9 @@ impl Pass<'_> {
                 _ => None,
             };
             let base = self.previous.bases.get(name).copied().or(default);
-            self.out.sections.push(SectionState::new(name, base));
+            self.out
+                .sections
+                .push(SectionState::new(name, base, executable));
             self.out.sections.len() - 1
         });
     }
@@ -192,7 +205,7 @@ impl Pass<'_> {
                 ),
             ));
         }
-        if !section.started {
+        if !section.started && len > 0 {
             section.started = true;
             section.first_line = line;
         }
@@ -239,8 +252,10 @@ impl Layout<'_> {
         let mut previous = PassOutput::default();
         for _ in 0..self.items.len() + 3 {
             let measured = self.pass(Mode::Measure, &previous, &use_near)?;
-            let relaxed = self.relax(&measured, &mut use_near);
-            let stable = measured.symbols == previous.symbols && measured.bases == previous.bases;
+            // Addresses are provisional until the section bases are known.
+            let bases_known = measured.bases == previous.bases;
+            let relaxed = bases_known && self.relax(&measured, &mut use_near);
+            let stable = bases_known && measured.symbols == previous.symbols;
             previous = measured;
             if !relaxed && stable {
                 let emitted = self.pass(Mode::Emit, &previous, &use_near)?;
@@ -274,7 +289,7 @@ impl Layout<'_> {
             out: PassOutput::default(),
             current: 0,
         };
-        pass.switch_section(".text");
+        pass.switch_section(".text", true);
         for (index, item) in self.items.iter().enumerate() {
             pass.out.placements.push((pass.address(), pass.current));
             if let Err(error) = self.item(&mut pass, index, item)
@@ -300,7 +315,7 @@ impl Layout<'_> {
                 let value = pass.eval(value, pass.address())?;
                 pass.out.symbols.insert(name.clone(), value);
             }
-            ItemKind::Section(name) => pass.switch_section(name),
+            ItemKind::Section { name, executable } => pass.switch_section(name, *executable),
             ItemKind::Base(expr) => self.base(pass, item.span, expr)?,
             ItemKind::Org(expr) => {
                 let value = pass.eval(expr, pass.address())?;
@@ -360,7 +375,7 @@ impl Layout<'_> {
                 let len = usize::try_from(pad).unwrap_or(0);
                 let bytes = match fill {
                     Some(byte) => vec![byte; len],
-                    None if pass.section().is_code() => code_padding(len),
+                    None if pass.section().is_code => code_padding(len),
                     None => vec![0; len],
                 };
                 pass.emit_bytes(item, source, bytes)?;

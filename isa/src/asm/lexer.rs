@@ -71,10 +71,13 @@ pub(crate) fn tokenize(line: &str) -> SpanResult<Vec<Token>> {
             }
             let end = offset_of(j);
             let span = Span::new(start, end);
-            tokens.push(Token {
-                tok: Tok::Num(parse_number(&line[start..end], span)?),
-                span,
-            });
+            let text = &line[start..end];
+            let tok = if is_local_label_reference(text) {
+                Tok::Ident(text.to_string())
+            } else {
+                Tok::Num(parse_number(text, span)?)
+            };
+            tokens.push(Token { tok, span });
             i = j;
         } else if c == '"' {
             let (value, j) = lex_string(&bytes, i, line.len())?;
@@ -96,7 +99,7 @@ pub(crate) fn tokenize(line: &str) -> SpanResult<Vec<Token>> {
                 span: Span::new(start, offset_of(i + 2)),
             });
             i += 2;
-        } else if "+-*/%()[],:~&|^=!".contains(c) {
+        } else if "+-*/%()[],:~&|^=!@".contains(c) {
             tokens.push(Token {
                 tok: Tok::Punct(c),
                 span: Span::new(start, offset_of(i + 1)),
@@ -110,6 +113,14 @@ pub(crate) fn tokenize(line: &str) -> SpanResult<Vec<Token>> {
         }
     }
     Ok(tokens)
+}
+
+/// Whether `text` is `Nb` or `Nf`: a reference to the previous or next local
+/// numeric label `N:`.
+pub(crate) fn is_local_label_reference(text: &str) -> bool {
+    text.len() >= 2
+        && text[..text.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && (text.ends_with('b') || text.ends_with('f'))
 }
 
 /// Parses the text of a numeric literal.

@@ -12,14 +12,18 @@
 //! ```
 //!
 //! # Syntax
-//! - One statement per line, after any number of `label:` definitions. Both `#`
-//!   and `;` start a comment (GNU reads `;` as a statement separator instead).
+//! - One statement per line, after any number of `label:` definitions. Local
+//!   numeric labels `1:` are referred to as `1b` (latest before) and `1f`
+//!   (next). Both `#` and `;` start a comment (GNU reads `;` as a statement
+//!   separator instead).
 //! - Instructions: any legacy-encoded x86-64 instruction iced-x86 knows, with
 //!   GNU's choice of encoding (shortest form; 8-bit branches when in reach), the
 //!   GNU aliases (`jz`, `jnae`, `setnz`, `cmovc`, `sal`, `iret`, `pushf`,
 //!   `movabs`...) and the `lock`, `rep`/`repe`/`repz`, `repne`/`repnz` prefixes.
 //!   `sysret`/`sysexit` without suffix are the 32-bit (`sysretd`) forms.
-//!   String instructions with implicit operands (`movsb`...) are not supported.
+//!   String instructions are written without operands (`rep movsb`, `lodsq`).
+//!   VEX/EVEX-encoded (AVX) instructions and x87 register operands are not
+//!   supported.
 //! - Operands: registers, `size ptr seg:[base + index*scale + disp]` (size keyword
 //!   and segment optional), `[rip + label]`, `[label]`, `offset label`, and
 //!   expressions. As in GNU Intel syntax, a bare `label` or `label+8` operand is a
@@ -30,7 +34,7 @@
 //!   gives them when it cannot resolve them in its first pass.
 //!
 //! # Directives
-//! `.text`, `.data`, `.bss`, `.section NAME[,flags...]`, `.base ADDR` (synclab:
+//! `.text`, `.data`, `.bss`, `.section NAME[,"flags",@type]`, `.base ADDR` (synclab:
 //! load address of the current section, before its first byte), `.org`,
 //! `.align`/`.balign` (bytes), `.p2align` (power of two), each with optional fill
 //! and max-skip, `.byte`, `.word`/`.short`/`.value`/`.2byte`, `.long`/`.int`/`.4byte`,
@@ -44,7 +48,9 @@
 //! `.text` loads at 0x400000 and `.data` at 0x600000 unless `.base` says otherwise;
 //! any other section must set `.base` before its first byte. `.org` takes an
 //! offset from the section start (or an address, when it involves labels).
-//! Symbols are absolute addresses. Sections must not overlap.
+//! Symbols are absolute addresses. Sections must not overlap. Alignment pads
+//! with GNU's NOP sequences in code sections (`.text`, `.text.*`, `.init`,
+//! `.fini`, or flagged `"x"` in `.section`) and with zeros elsewhere.
 
 mod encode;
 mod error;
@@ -139,6 +145,7 @@ pub fn assemble(src: &str) -> Result<Program, AsmError> {
     let symbols = output
         .symbols
         .iter()
+        .filter(|(name, _)| !name.contains(parse::LOCAL_LABEL_MARKER))
         .map(|(name, &value)| {
             (
                 name.clone(),

@@ -236,7 +236,7 @@ fn contains_register(expr: &Expr) -> bool {
         Expr::Reg(..) => true,
         Expr::Unary(_, inner) => contains_register(inner),
         Expr::Binary(_, lhs, rhs) => contains_register(lhs) || contains_register(rhs),
-        Expr::Num(_) | Expr::Symbol(..) | Expr::Here(_) => false,
+        Expr::Num(..) | Expr::Symbol(..) | Expr::Here(_) => false,
     }
 }
 
@@ -303,6 +303,10 @@ fn split_address(
     }
 }
 
+fn is_stack_pointer(reg: Register) -> bool {
+    reg == Register::RSP || reg == Register::ESP
+}
+
 /// Decides which register is the base and which the index.
 fn assign_registers(terms: &[RegisterTerm], span: Span) -> SpanResult<(Register, Register, u32)> {
     for term in terms {
@@ -326,6 +330,12 @@ fn assign_registers(terms: &[RegisterTerm], span: Span) -> SpanResult<(Register,
         [] => (Register::None, Register::None, 1),
         [only] if only.scale == 1 => (only.reg, Register::None, 1),
         [only] => (Register::None, only.reg, as_scale(only.scale)),
+        // `[rax + rsp]` is `[rsp + rax]`: `rsp` cannot be an index.
+        [first, second]
+            if first.scale == 1 && second.scale == 1 && is_stack_pointer(second.reg) =>
+        {
+            (second.reg, first.reg, 1)
+        }
         [first, second] if first.scale == 1 => (first.reg, second.reg, as_scale(second.scale)),
         [first, second] if second.scale == 1 => (second.reg, first.reg, as_scale(first.scale)),
         [_, second] => {
@@ -344,7 +354,7 @@ fn assign_registers(terms: &[RegisterTerm], span: Span) -> SpanResult<(Register,
                 .with_hint("[rip + label]"),
         );
     }
-    if index == Register::RSP || index == Register::ESP {
+    if is_stack_pointer(index) {
         return Err(SpanError::new(span, "`rsp` cannot be an index register"));
     }
     let sizes_differ =

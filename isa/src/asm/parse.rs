@@ -2,7 +2,7 @@
 
 use super::error::{Span, SpanError, SpanResult, nearest};
 use super::expr::{Cursor, Expr, eval};
-use super::lexer::{Tok, Token, tokenize};
+use super::lexer::{Tok, Token, is_local_label_reference, tokenize};
 use super::operand::{Operand, parse_operand};
 use super::table;
 use std::collections::HashMap;
@@ -41,7 +41,12 @@ pub(crate) enum ItemKind {
         name: String,
         value: Expr,
     },
-    Section(String),
+    /// Switch to a section; `executable` when its flags contain `x` (then
+    /// alignment pads with NOPs, as for `.text`).
+    Section {
+        name: String,
+        executable: bool,
+    },
     Base(Expr),
     Org(Expr),
     Align {
@@ -73,19 +78,27 @@ pub(crate) struct Item {
 /// Prefix of the symbols recorded by `.sync_point`.
 pub const SYNC_POINT_PREFIX: &str = "sync_point.";
 
+/// Marks the unique names given to local numeric labels; such names cannot be
+/// written in source and are left out of [`super::Program::symbols`].
+pub(crate) const LOCAL_LABEL_MARKER: char = '\u{1}';
+
+/// The unique name of the `instance`-th definition of local label `number`.
+fn local_label_name(number: i128, instance: usize) -> String {
+    format!("{number}{LOCAL_LABEL_MARKER}{instance}")
+}
+
+/// How a local label instance is written in source, for messages.
+pub(crate) fn display_symbol(name: &str) -> String {
+    match name.split_once(LOCAL_LABEL_MARKER) {
+        Some((number, _)) => format!("{number}f"),
+        None => name.to_string(),
+    }
+}
+
 /// Directives accepted and ignored (symbol visibility, file metadata).
 const IGNORED_DIRECTIVES: &[&str] = &[
-    ".globl",
-    ".global",
-    ".type",
-    ".size",
-    ".file",
-    ".ident",
-    ".local",
-    ".weak",
-    ".hidden",
+    ".globl", ".global", ".type", ".size", ".file", ".ident", ".local", ".weak", ".hidden",
     ".code64",
-    ".text.unlikely",
 ];
 
 /// Every directive, for "did you mean" hints.
@@ -127,6 +140,8 @@ pub(crate) struct Parser {
     constants: HashMap<String, i128>,
     /// Label name to the 0-based line defining it.
     labels: HashMap<String, usize>,
+    /// How many times each local numeric label `N:` has been defined so far.
+    local_labels: HashMap<i128, usize>,
     pub items: Vec<Item>,
 }
 
@@ -135,13 +150,14 @@ impl Parser {
         Parser {
             constants: HashMap::new(),
             labels: HashMap::new(),
+            local_labels: HashMap::new(),
             items: Vec::new(),
         }
     }
 
     /// Parses line `line` (0-based) and appends its statements.
     pub(crate) fn parse_line(&mut self, line: usize, text: &str) -> SpanResult<()> {
-        let tokens = tokenize(text)?;
+        let tokens = self.resolve_local_labels(tokenize(text)?)?;
         let mut cursor = Cursor::new(&tokens, text.len());
         while let (
             Some(Token {
@@ -195,6 +211,53 @@ impl Parser {
             });
         }
         Ok(())
+    }
+
+    /// Renames local numeric labels: the definition `N:` and the references
+    /// `Nb` (the latest `N:` so far) and `Nf` (the next `N:`) become unique names.
+    fn resolve_local_labels(&mut self, mut tokens: Vec<Token>) -> SpanResult<Vec<Token>> {
+        let mut at_line_start = true;
+        for i in 0..tokens.len() {
+            let next_is_colon = matches!(
+                tokens.get(i + 1),
+                Some(Token {
+                    tok: Tok::Punct(':'),
+                    ..
+                })
+            );
+            // Labels are `name:` pairs at the start of the line.
+            let defines_label = at_line_start && i % 2 == 0 && next_is_colon;
+            at_line_start = at_line_start && (i % 2 == 1 || next_is_colon);
+            let Some(token) = tokens.get_mut(i) else {
+                break;
+            };
+            match &token.tok {
+                Tok::Num(number) if defines_label => {
+                    let count = self.local_labels.entry(*number).or_default();
+                    token.tok = Tok::Ident(local_label_name(*number, *count));
+                    *count += 1;
+                }
+                Tok::Ident(name) if is_local_label_reference(name) => {
+                    let (digits, direction) = name.split_at(name.len() - 1);
+                    let number = digits.parse::<i128>().map_err(|_| {
+                        SpanError::new(token.span, format!("invalid local label `{name}`"))
+                    })?;
+                    let defined = self.local_labels.get(&number).copied().unwrap_or(0);
+                    let instance = match direction {
+                        "f" => defined,
+                        _ => defined.checked_sub(1).ok_or_else(|| {
+                            SpanError::new(
+                                token.span,
+                                format!("no local label `{digits}:` before `{name}`"),
+                            )
+                        })?,
+                    };
+                    token.tok = Tok::Ident(local_label_name(number, instance));
+                }
+                _ => {}
+            }
+        }
+        Ok(tokens)
     }
 
     fn define_label(&mut self, line: usize, name: &str, span: Span) -> SpanResult<()> {
@@ -337,7 +400,10 @@ impl Parser {
                 while cursor.next().is_some() {}
                 return Ok(None);
             }
-            ".text" | ".data" | ".bss" => ItemKind::Section(name.to_string()),
+            ".text" | ".data" | ".bss" => ItemKind::Section {
+                name: name.to_string(),
+                executable: false,
+            },
             ".section" => {
                 let section = match cursor.next() {
                     Some(Token {
@@ -350,11 +416,18 @@ impl Parser {
                     }) => String::from_utf8_lossy(bytes).into_owned(),
                     _ => return Err(cursor.unexpected("a section name")),
                 };
-                // Flags and type after a comma are ignored, as GNU does for ELF.
+                // Of the flags and type after the name, only `x` matters here.
+                let mut executable = false;
                 if cursor.eat_punct(',') {
-                    while cursor.next().is_some() {}
+                    while let Some(token) = cursor.next() {
+                        executable |=
+                            matches!(&token.tok, Tok::Str(flags) if flags.contains(&b'x'));
+                    }
                 }
-                ItemKind::Section(section)
+                ItemKind::Section {
+                    name: section,
+                    executable,
+                }
             }
             ".base" => ItemKind::Base(cursor.expr(false)?),
             ".org" => ItemKind::Org(cursor.expr(false)?),

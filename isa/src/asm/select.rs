@@ -1,15 +1,16 @@
 //! Chooses the encoding (`iced_x86::Code`) for a parsed instruction, the way
-//! GNU `as` does: the shortest encoding that fits the operands, the first in
-//! opcode-table order on a tie, no 16-bit operand-size prefix unless an operand
-//! asks for 16 bits, and the 8-bit branch displacement when the target is close
-//! (decided later, by relaxation).
+//! GNU `as` does: the shortest encoding that fits the operands; on a tie the
+//! narrowest immediate, then the first in iced's opcode-table order (which puts
+//! `89 /r` before `8b /r`, as GNU does); no 16-bit operand-size prefix unless an
+//! operand asks for 16 bits; and the 8-bit branch displacement while the target
+//! is in reach (decided later, by relaxation).
 
 use super::encode::{EncodeRequest, encode, imm_fits};
 use super::error::{Span, SpanError, SpanResult, nearest};
 use super::operand::{Memory, Operand, OperandKind};
 use super::parse::Instruction;
 use super::table;
-use iced_x86::{Code, OpCodeOperandKind as K, Register};
+use iced_x86::{Code, OpCodeOperandKind as K, OpKind, Register};
 
 /// One encoding of an instruction: the code, the operands in the order the
 /// code expects them, and its length in bytes.
@@ -110,11 +111,34 @@ fn memory_fits(kind: K, memory: &Memory, code: Code, rules: MatchRules) -> bool 
         .is_none_or(|size| expected == 0 || expected == size)
 }
 
+/// Codes that read a 16-bit selector from a 32-bit register field: GNU encodes
+/// a 16-bit register source with them, without the `66` prefix.
+const SELECTOR_SOURCES: [Code; 6] = [
+    Code::Mov_Sreg_r32m16,
+    Code::Lldt_r32m16,
+    Code::Ltr_r32m16,
+    Code::Verr_r32m16,
+    Code::Verw_r32m16,
+    Code::Lmsw_r32m16,
+];
+
+/// The 32-bit register GNU puts in the 32-bit register field of a selector
+/// instruction for `reg`: a 16-bit selector source (`lldt ax`, `mov ds, ax`)
+/// without `66`, and a 64-bit destination of `mov rax, ds` without `REX.W`.
+pub(crate) fn selector_register(code: Code, kind: K, reg: Register) -> Option<Register> {
+    let narrowed = kind == K::r32_or_mem
+        && ((reg.is_gpr16() && SELECTOR_SOURCES.contains(&code))
+            || (reg.is_gpr64() && code == Code::Mov_r32m16_Sreg));
+    narrowed.then(|| reg.full_register32())
+}
+
 fn operand_fits(kind: K, operand: &Operand, code: Code, rules: MatchRules) -> bool {
     match &operand.kind {
-        OperandKind::Reg(reg) => register_fits(kind, *reg),
+        OperandKind::Reg(reg) => {
+            register_fits(kind, *reg) || selector_register(code, kind, *reg).is_some()
+        }
         OperandKind::Mem(memory) => memory_fits(kind, memory, code, rules),
-        OperandKind::Value(value) if is_branch_kind(kind) => rules.branch,
+        OperandKind::Value(_) if is_branch_kind(kind) => rules.branch,
         OperandKind::Value(value) if value.is_address && !rules.branch => {
             memory_fits(kind, &Memory::absolute(value.clone()), code, rules)
         }
@@ -129,9 +153,51 @@ fn operand_fits(kind: K, operand: &Operand, code: Code, rules: MatchRules) -> bo
     }
 }
 
+/// The memory operand of a string instruction, addressed by `rsi` or `rdi`,
+/// or `[rbx + al]` for `xlatb` (iced's plain memory operand).
+fn string_memory_kind(kind: K) -> Option<OpKind> {
+    match kind {
+        K::seg_rSI => Some(OpKind::MemorySegRSI),
+        K::es_rDI => Some(OpKind::MemoryESRDI),
+        K::seg_rDI => Some(OpKind::MemorySegRDI),
+        K::seg_rBX_al => Some(OpKind::Memory),
+        _ => None,
+    }
+}
+
+/// The register an operand kind stands for, when it stands for exactly one.
+fn fixed_register(kind: K) -> Option<Register> {
+    Some(match kind {
+        K::al => Register::AL,
+        K::ax => Register::AX,
+        K::eax => Register::EAX,
+        K::rax => Register::RAX,
+        K::dx => Register::DX,
+        _ => return None,
+    })
+}
+
+/// For string instructions (`movsb`, `rep stosq`, `lodsd`...), which GNU writes
+/// without operands: how each operand is set, or `None` for other codes.
+pub(crate) fn implicit_string_operands(code: Code) -> Option<Vec<(OpKind, Register)>> {
+    let kinds = code.op_code().op_kinds();
+    if !kinds.iter().any(|&kind| string_memory_kind(kind).is_some()) {
+        return None;
+    }
+    let implicit = |kind: K| match (string_memory_kind(kind), fixed_register(kind)) {
+        (Some(memory), _) => Some((memory, Register::None)),
+        (None, Some(reg)) => Some((OpKind::Register, reg)),
+        (None, None) => None,
+    };
+    kinds.iter().map(|&kind| implicit(kind)).collect()
+}
+
 fn code_fits(code: Code, operands: &[Operand], rules: MatchRules) -> bool {
     let info = code.op_code();
     let kinds = info.op_kinds();
+    if let Some(implicit) = implicit_string_operands(code) {
+        return operands.is_empty() && !implicit.is_empty();
+    }
     if kinds.len() != operands.len() {
         return false;
     }
@@ -295,9 +361,34 @@ fn out_of_range_error(instruction: &Instruction) -> SpanError {
     .with_hint("use a smaller value or a wider register")
 }
 
+/// Width of the narrowest immediate of `code`: between equally long encodings
+/// GNU prefers the sign-extended 8-bit immediate (`66 83 c0 01` for `add ax, 1`).
+fn immediate_width(code: Code) -> u8 {
+    let widths = code.op_code().op_kinds().iter().map(|kind| match kind {
+        K::imm8 | K::imm8_const_1 | K::imm8sex16 | K::imm8sex32 | K::imm8sex64 => 1,
+        K::imm16 => 2,
+        K::imm32 | K::imm32sex64 => 4,
+        K::imm64 => 8,
+        _ => u8::MAX,
+    });
+    widths.min().unwrap_or(u8::MAX)
+}
+
+/// GNU encodes `int 3` as the one-byte `int3`.
+fn is_int3(instruction: &Instruction) -> bool {
+    let is_three =
+        |operand: &Operand| matches!(&operand.kind, OperandKind::Value(v) if v.constant == Some(3));
+    instruction.mnemonic == "int"
+        && matches!(instruction.operands.as_slice(), [only] if is_three(only))
+}
+
 /// Chooses the encodings for `instruction`.
 pub(crate) fn select(instruction: &Instruction) -> SpanResult<Selection> {
-    let canonical = table::canonical_mnemonic(&instruction.mnemonic);
+    let canonical = if is_int3(instruction) {
+        "int3".to_string()
+    } else {
+        table::canonical_mnemonic(&instruction.mnemonic)
+    };
     let Some(codes) = table::codes(&canonical) else {
         let error = SpanError::new(
             instruction.mnemonic_span,
@@ -318,7 +409,11 @@ pub(crate) fn select(instruction: &Instruction) -> SpanResult<Selection> {
         branch,
         check_ranges: true,
     };
-    let variants = operand_variants(&canonical, &instruction.operands);
+    let variants = if is_int3(instruction) {
+        vec![Vec::new()]
+    } else {
+        operand_variants(&canonical, &instruction.operands)
+    };
     let matching = |rules: MatchRules| -> Vec<(Code, Vec<Operand>)> {
         variants
             .iter()
@@ -365,7 +460,10 @@ pub(crate) fn select(instruction: &Instruction) -> SpanResult<Selection> {
             Ok(bytes) => {
                 let is_short = code.op_code().op_kinds().contains(&K::br64_1);
                 let slot = &mut shortest[usize::from(is_short)];
-                if slot.as_ref().is_none_or(|best| bytes.len() < best.len) {
+                let better = slot.as_ref().is_none_or(|best| {
+                    (bytes.len(), immediate_width(code)) < (best.len, immediate_width(best.code))
+                });
+                if better {
                     *slot = Some(Form {
                         code,
                         operands,

@@ -11,8 +11,6 @@ const MNEMONIC_ALIASES: &[(&str, &str)] = &[
     ("popf", "popfq"),
     ("sal", "shl"),
     ("movabs", "mov"),
-    ("sysexitl", "sysexit"),
-    ("sysretl", "sysret"),
     ("sysretd", "sysret"),
     ("sysexitd", "sysexit"),
     ("retq", "ret"),

@@ -262,3 +262,51 @@ fn undefined_flags_per_sdm() {
     ); // shl al, cl
     assert_eq!(undefined_flags(&instr("01 c8")), Flags::empty());
 }
+
+/// iced's instruction-info tables, converted to [`Flags`].
+fn iced_flags(bits: u32) -> Flags {
+    use iced_x86::RflagsBits as R;
+    [
+        (R::OF, Flags::OF),
+        (R::SF, Flags::SF),
+        (R::ZF, Flags::ZF),
+        (R::AF, Flags::AF),
+        (R::CF, Flags::CF),
+        (R::PF, Flags::PF),
+    ]
+    .into_iter()
+    .filter(|&(r, _)| bits & r != 0)
+    .fold(Flags::empty(), |f, (_, flag)| f | flag)
+}
+
+#[test]
+fn undefined_flags_agree_with_iced_tables() {
+    // iced's tables are a second reading of the SDM. They do not mark CF undefined
+    // for SHL/SHR of 8- and 16-bit operands by counts of at least the width, which
+    // the SDM does ("CF is undefined for SHL and SHR where the count is greater than
+    // or equal to the size of the destination operand").
+    for (bytes, extra) in [
+        ("21 c8", Flags::empty()),    // and eax, ecx
+        ("0f af c1", Flags::empty()), // imul eax, ecx
+        ("6b c1 05", Flags::empty()), // imul eax, ecx, 5
+        ("d1 e0", Flags::empty()),    // shl eax, 1
+        ("c1 e0 00", Flags::empty()), // shl eax, 0
+        ("c1 e0 05", Flags::empty()), // shl eax, 5
+        ("c0 e0 09", Flags::CF),      // shl al, 9
+        ("66 c1 e8 10", Flags::CF),   // shr ax, 16
+        ("c0 f8 09", Flags::empty()), // sar al, 9
+        ("d3 e0", Flags::empty()),    // shl eax, cl
+        ("d2 e0", Flags::CF),         // shl al, cl
+        ("01 c8", Flags::empty()),    // add eax, ecx
+        ("f7 d8", Flags::empty()),    // neg eax
+        ("ff c0", Flags::empty()),    // inc eax
+        ("0f b1 d1", Flags::empty()), // cmpxchg ecx, edx
+    ] {
+        let i = instr(bytes);
+        assert_eq!(
+            undefined_flags(&i),
+            iced_flags(i.rflags_undefined()) | extra,
+            "{bytes}"
+        );
+    }
+}

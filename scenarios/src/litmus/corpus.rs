@@ -1,5 +1,6 @@
 //! The herd7 x86 corpus (`shared/litmus/x86`): every test with its verdict.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -72,10 +73,93 @@ impl Corpus {
         runs: usize,
         seed: u64,
         executor: &E,
-    ) -> Vec<LitmusReport> {
-        self.entries
+    ) -> CorpusRun {
+        let reports = self
+            .entries
             .par_iter()
-            .map(|e| run_test(&e.test, runs, seed, executor, Some(&e.verdict)))
-            .collect()
+            .map(|e| {
+                (
+                    e.key.clone(),
+                    run_test(&e.test, runs, seed, executor, Some(&e.verdict)),
+                )
+            })
+            .collect();
+        CorpusRun { reports }
     }
+}
+
+/// The reports of a whole corpus run, by test key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CorpusRun {
+    /// `(key, report)` for every test, in key order.
+    pub reports: Vec<(String, LitmusReport)>,
+}
+
+impl CorpusRun {
+    /// Reports of tests in which some run ended in a state x86-TSO forbids, or
+    /// some run failed: everything a correct model must never show.
+    pub fn failures(&self) -> Vec<&(String, LitmusReport)> {
+        let bad = |r: &LitmusReport| {
+            !r.errors.is_empty() || r.forbidden_states.as_ref().is_some_and(|f| !f.is_empty())
+        };
+        self.reports.iter().filter(|(_, r)| bad(r)).collect()
+    }
+
+    /// `(seen, total)`: how many of herd7's allowed states the runs reached.
+    pub fn coverage(&self) -> (usize, usize) {
+        let missing: usize = self
+            .reports
+            .iter()
+            .filter_map(|(_, r)| r.missing_allowed.as_ref())
+            .map(Vec::len)
+            .sum();
+        let seen: usize = self.reports.iter().map(|(_, r)| r.outcomes.len()).sum();
+        let forbidden: usize = self
+            .reports
+            .iter()
+            .filter_map(|(_, r)| r.forbidden_states.as_ref())
+            .map(Vec::len)
+            .sum();
+        (seen - forbidden, seen - forbidden + missing)
+    }
+}
+
+impl fmt::Display for CorpusRun {
+    /// A one-line summary, then the full report of every failing test.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let failures = self.failures();
+        let (seen, total) = self.coverage();
+        writeln!(
+            f,
+            "{} tests: {} with forbidden states or failed runs; {seen} of {total} allowed states seen",
+            self.reports.len(),
+            failures.len()
+        )?;
+        for (key, report) in failures {
+            write!(f, "{key}:\n{report}")?;
+        }
+        Ok(())
+    }
+}
+
+/// herd7's verdict for the litmus file at `path`, from the nearest `verdicts.json` in
+/// the directories above it (keyed by the file's path relative to that directory,
+/// without `.litmus`). `Ok(None)` if there is no such file or it does not list the test.
+pub fn find_verdict(path: &Path) -> Result<Option<Verdict>, String> {
+    let path = path
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    for dir in path.ancestors().skip(1) {
+        let verdicts = dir.join("verdicts.json");
+        if !verdicts.is_file() {
+            continue;
+        }
+        let key = path.strip_prefix(dir).unwrap_or(&path).with_extension("");
+        let key: Vec<String> = key
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        return Ok(load_verdicts(&verdicts)?.remove(&key.join("/")));
+    }
+    Ok(None)
 }

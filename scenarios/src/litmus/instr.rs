@@ -84,12 +84,13 @@ fn split_suffix(arch: Arch, lower: &str) -> Option<(&'static str, Option<Width>)
     if arch == Arch::X86 {
         return None;
     }
-    let (stem, suffix) = lower.split_at(lower.len().checked_sub(1)?);
+    let suffix = lower.chars().last()?;
+    let stem = &lower[..lower.len() - suffix.len_utf8()];
     let width = match suffix {
-        "b" => Width::B1,
-        "w" => Width::B2,
-        "l" => Width::B4,
-        "q" => Width::B8,
+        'b' => Width::B1,
+        'w' => Width::B2,
+        'l' => Width::B4,
+        'q' => Width::B8,
         _ => return None,
     };
     MNEMONICS

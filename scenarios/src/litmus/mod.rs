@@ -10,6 +10,24 @@
 //! - [`run_test`] runs a test many times on any [`LitmusExecutor`] and compares
 //!   the histogram of final states with herd7's allowed states; [`Corpus`] loads
 //!   the shared herd7 corpus and runs all of it.
+//! - [`ScExecutor`] runs tests under sequential consistency on the reference
+//!   interpreter: an end-to-end check of all of the above against herd7.
+//!
+//! ```
+//! use scenarios::litmus::{ScExecutor, parse, run_test};
+//!
+//! let test = parse("SB.litmus", r"X86 SB
+//! { x=0; y=0; }
+//!  P0          | P1          ;
+//!  MOV [x],$1  | MOV [y],$1  ;
+//!  MOV EAX,[y] | MOV EAX,[x] ;
+//! exists (0:EAX=0 /\ 1:EAX=0)").unwrap();
+//! let report = run_test(&test, 20, 0, &ScExecutor::default(), None);
+//! // Sequential consistency never shows store buffering's 0/0 outcome.
+//! assert!(!report.condition_observed);
+//! assert_eq!(report.outcomes.iter().map(|o| o.count).sum::<usize>(), 20);
+//! println!("{report}\n{}", report.to_json());
+//! ```
 
 mod ast;
 mod corpus;
@@ -18,6 +36,7 @@ mod instr;
 mod parse;
 mod prop;
 mod runner;
+mod sc;
 mod state;
 mod translate;
 
@@ -25,11 +44,12 @@ pub use ast::{
     Arch, Condition, Init, Instr, LitmusTest, Location, MemInit, MemType, Operand, Quantifier,
     RmwOp,
 };
-pub use corpus::{Corpus, CorpusEntry};
+pub use corpus::{Corpus, CorpusEntry, CorpusRun, find_verdict};
 pub use error::LitmusError;
 pub use parse::parse;
 pub use prop::Prop;
 pub use runner::{FinalMachineState, LitmusExecutor, LitmusReport, Outcome, RunError, run_test};
+pub use sc::ScExecutor;
 pub use state::{FinalState, HerdVerdict, Observation, Verdict, load_verdicts};
 pub use translate::{
     CODE_BASE, CODE_STRIDE, DATA_BASE, DATA_STRIDE, LitmusProgram, Observable, ObservableSource,

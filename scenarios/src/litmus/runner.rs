@@ -234,7 +234,7 @@ exists (0:EAX=0 /\\ 1:EAX=0)";
             if seed == 7 {
                 return Err("watchdog".to_string());
             }
-            let mut memory = p.initial_memory();
+            let mut memory = p.image()?;
             for addr in p.locations.values() {
                 memory.write(*addr, isa::reg::Width::B4, 1);
             }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use isa::asm::assemble;
 use isa::reg::{Gpr, RegRef, Width};
 use sim_core::mem::Memory;
 
@@ -136,13 +137,22 @@ impl LitmusProgram {
         }
     }
 
-    /// A memory image holding the initial values (code is the assembler's business).
-    pub fn initial_memory(&self) -> Memory {
+    /// The initial memory image: every thread's code, assembled at its `.base`, and
+    /// the data locations' initial values. Fails only if the assembler rejects the
+    /// generated code.
+    pub fn image(&self) -> Result<Memory, String> {
         let mut mem = Memory::new();
+        for (t, thread) in self.threads.iter().enumerate() {
+            let code =
+                assemble(&thread.asm_text).map_err(|e| format!("{} P{t}: {e}", self.name))?;
+            for section in &code.sections {
+                mem.load_bytes(section.base, &section.bytes);
+            }
+        }
         for &(addr, width, value) in &self.memory_init {
             mem.write(addr, width, value);
         }
-        mem
+        Ok(mem)
     }
 
     /// The final state from each thread's final registers and the final memory.
@@ -319,7 +329,7 @@ exists (0:EAX=-1 /\\ [x]=7)",
         let mut regs = [[0u64; 16]; 2];
         regs[0][Gpr::Rax.index()] = 0xffff_ffff;
         regs[1][Gpr::Rbx.index()] = 0x1_0000_0005;
-        let state = p.final_state(&regs, &p.initial_memory());
+        let state = p.final_state(&regs, &p.image().unwrap_or_else(|e| panic!("{e}")));
         assert_eq!(state.to_string(), "0:EAX=-1; 1:EBX=5; [x]=-1;");
     }
 }

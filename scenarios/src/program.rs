@@ -1,0 +1,136 @@
+//! Loading an assembled program into a machine: its memory image and where each
+//! core starts.
+//!
+//! Convention for multicore programs written as one `.s` file: labels `core0`,
+//! `core1`, ... mark each core's entry point. A program without them runs on one core
+//! from `_start`, or from the first byte of `.text` when there is no `_start`.
+
+use isa::asm::Program;
+use sim_core::mem::Memory;
+
+/// Where the stack of core `i` starts: `STACK_TOP - i * STACK_STRIDE` (grows down).
+pub const STACK_TOP: u64 = 0x7fff_0000;
+/// Distance between the initial stack pointers of consecutive cores.
+pub const STACK_STRIDE: u64 = 0x10_0000;
+
+/// The initial state of one core: entry point and register values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CoreStart {
+    /// Entry point.
+    pub rip: u64,
+    /// Initial general registers (RSP set to the core's stack, the rest zero).
+    pub regs: [u64; 16],
+}
+
+/// A program ready to run: its memory image and one start state per core.
+#[derive(Clone, Debug)]
+pub struct LoadedProgram {
+    /// Every section's bytes at its load address.
+    pub memory: Memory,
+    /// Entry of each core, in core order.
+    pub cores: Vec<CoreStart>,
+}
+
+/// Why a program cannot be loaded.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    /// Core labels are not numbered 0, 1, 2, ... without gaps.
+    #[error("label `core{missing}` is missing but a higher-numbered core label exists")]
+    CoreGap {
+        /// The first missing core number.
+        missing: usize,
+    },
+    /// Nothing to run.
+    #[error("the program has no code: no `core0`/`_start` label and no `.text` bytes")]
+    NoEntry,
+}
+
+/// Load `program`: copy its sections into memory and find each core's entry.
+pub fn load(program: &Program) -> Result<LoadedProgram, LoadError> {
+    let mut memory = Memory::new();
+    for section in &program.sections {
+        memory.load_bytes(section.base, &section.bytes);
+    }
+    let entries = entry_points(program)?;
+    let cores = entries
+        .into_iter()
+        .enumerate()
+        .map(|(i, rip)| {
+            let mut regs = [0u64; 16];
+            regs[isa::reg::Gpr::Rsp.index()] = STACK_TOP - i as u64 * STACK_STRIDE;
+            CoreStart { rip, regs }
+        })
+        .collect();
+    Ok(LoadedProgram { memory, cores })
+}
+
+fn entry_points(program: &Program) -> Result<Vec<u64>, LoadError> {
+    let numbered: Vec<(usize, u64)> = program
+        .symbols
+        .iter()
+        .filter_map(|(name, addr)| Some((name.strip_prefix("core")?.parse().ok()?, *addr)))
+        .collect();
+    if !numbered.is_empty() {
+        let mut by_core = numbered;
+        by_core.sort_unstable();
+        if let Some(missing) = by_core
+            .iter()
+            .enumerate()
+            .find(|(i, (n, _))| i != n)
+            .map(|(i, _)| i)
+        {
+            return Err(LoadError::CoreGap { missing });
+        }
+        return Ok(by_core.into_iter().map(|(_, addr)| addr).collect());
+    }
+    if let Some(start) = program.symbol("_start") {
+        return Ok(vec![start]);
+    }
+    program
+        .sections
+        .iter()
+        .find(|s| s.name == ".text" && !s.bytes.is_empty())
+        .map(|s| vec![s.base])
+        .ok_or(LoadError::NoEntry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assemble(src: &str) -> Program {
+        isa::asm::assemble(src).expect("test program assembles")
+    }
+
+    #[test]
+    fn core_labels_give_one_entry_per_core() {
+        let p = assemble(".text\ncore1:\n nop\n hlt\ncore0:\n hlt\n");
+        let loaded = load(&p).unwrap();
+        assert_eq!(loaded.cores.len(), 2);
+        assert_eq!(loaded.cores[0].rip, p.symbol("core0").unwrap());
+        assert_eq!(loaded.cores[1].rip, p.symbol("core1").unwrap());
+        assert_ne!(
+            loaded.cores[0].regs[4], loaded.cores[1].regs[4],
+            "separate stacks"
+        );
+        assert_eq!(
+            loaded.memory.read_u8(p.symbol("core0").unwrap()),
+            0xf4,
+            "hlt byte loaded"
+        );
+    }
+
+    #[test]
+    fn gaps_in_core_numbers_are_reported() {
+        let p = assemble("core0:\n hlt\ncore2:\n hlt\n");
+        assert_eq!(load(&p).unwrap_err(), LoadError::CoreGap { missing: 1 });
+    }
+
+    #[test]
+    fn single_core_programs_start_at_start_or_text() {
+        let p = assemble("nop\n_start:\n hlt\n");
+        assert_eq!(load(&p).unwrap().cores[0].rip, p.symbol("_start").unwrap());
+        let p = assemble("nop\nhlt\n");
+        assert_eq!(load(&p).unwrap().cores[0].rip, isa::asm::TEXT_BASE);
+    }
+}
