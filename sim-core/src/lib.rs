@@ -3,3 +3,4 @@
 
 pub mod mem;
 pub mod reference;
+pub mod system;
