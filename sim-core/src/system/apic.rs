@@ -174,12 +174,6 @@ impl<M: StackMemory> SysContext<'_, M> {
                 format!("ICR {icr:#x}: only the fixed delivery mode is modelled"),
             ));
         }
-        if vector < 16 {
-            return Err(Exception::unmodelled(
-                self.rip,
-                format!("ICR vector {vector} is an APIC send error (ESR not modelled)"),
-            ));
-        }
         let dest = (icr >> 32) as u32;
         let dest = match ((icr >> 18) & 3, icr & (1 << 11) != 0) {
             (1, _) => IpiDest::SelfOnly,
@@ -192,6 +186,30 @@ impl<M: StackMemory> SysContext<'_, M> {
             },
             (_, false) => IpiDest::Apic(dest),
         };
+        self.fixed_ipi(dest, vector)
+    }
+
+    /// Decode a write to the x2APIC SELF IPI register: vector in bits 7:0, the rest
+    /// reserved (#GP(0)).
+    pub(super) fn self_ipi_write(&self, value: u64) -> Result<Ipi, Exception> {
+        if value >> 8 != 0 {
+            return Err(self.raise(
+                Fault::gp(0),
+                format!("SELF IPI {value:#x}: reserved bits set"),
+            ));
+        }
+        self.fixed_ipi(IpiDest::SelfOnly, value as u8)
+    }
+
+    /// A fixed IPI; vectors 0–15 are an APIC "send illegal vector" error, which
+    /// is reported rather than modelled.
+    fn fixed_ipi(&self, dest: IpiDest, vector: u8) -> Result<Ipi, Exception> {
+        if vector < 16 {
+            return Err(Exception::unmodelled(
+                self.rip,
+                format!("IPI vector {vector} is an APIC send error (ESR not modelled)"),
+            ));
+        }
         Ok(Ipi { dest, vector })
     }
 }

@@ -39,8 +39,8 @@
 //!   interrupt shadow: IF changes only through SYSCALL (FMASK), SYSRET (R11), IRET
 //!   and event delivery.
 //! - The local APIC is x2APIC-only and minimal: fixed-mode physical-destination IPIs
-//!   through the ICR (with the self / all / all-but-self shorthands), an IRR/ISR pair
-//!   and EOI. TPR is CR8. IA32_TSC_DEADLINE is stored but never fires.
+//!   through the ICR (with the self / all / all-but-self shorthands, and logical
+//!   cluster destinations) or the SELF IPI register, an IRR/ISR pair and EOI. TPR is CR8. IA32_TSC_DEADLINE is stored but never fires.
 
 mod apic;
 mod exec;

@@ -25,6 +25,8 @@ pub const X2APIC_ID: u32 = 0x802;
 pub const X2APIC_EOI: u32 = 0x80B;
 /// x2APIC interrupt command register: a write sends an IPI.
 pub const X2APIC_ICR: u32 = 0x830;
+/// x2APIC SELF IPI register (write-only): a write sends the vector to this core.
+pub const X2APIC_SELF_IPI: u32 = 0x83F;
 /// IA32_EFER: SCE (bit 0) enables SYSCALL/SYSRET; LME/LMA say IA-32e mode.
 pub const IA32_EFER: u32 = 0xC000_0080;
 /// IA32_STAR: SYSCALL's (bits 47:32) and SYSRET's (bits 63:48) selector bases.
@@ -131,6 +133,7 @@ impl<M: StackMemory> SysContext<'_, M> {
                 self.sys.apic.icr = value;
                 return Ok(SysEffect::SendIpi(ipi));
             }
+            X2APIC_SELF_IPI => return Ok(SysEffect::SendIpi(self.self_ipi_write(value)?)),
             _ if self.sys.msr(msr).is_none() => {
                 return Err(gp(self, "MSR not modelled (would #GP)"));
             }

@@ -427,6 +427,12 @@ fn icr_writes_decode_destination_and_vector() {
         None
     );
     assert_eq!(c.wrmsr(X2APIC_ICR, 0x0f).unwrap_err().fault, None);
+    // The SELF IPI register (0x83F) is the shorthand's fast path.
+    assert_eq!(c.wrmsr(X2APIC_SELF_IPI, 0x45), ipi(IpiDest::SelfOnly, 0x45));
+    assert_eq!(
+        c.wrmsr(X2APIC_SELF_IPI, 0x145).unwrap_err().fault,
+        Some(Fault::gp(0))
+    );
     // A failed write leaves the ICR as it was.
     assert_eq!(
         c.sys.msr(X2APIC_ICR),
