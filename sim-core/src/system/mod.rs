@@ -233,11 +233,13 @@ impl Exception {
     }
 }
 
+/// `#GP(0x0): reason`; the address is left to the caller, which usually prints it
+/// with the instruction.
 impl fmt::Display for Exception {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.fault {
-            Some(fault) => write!(f, "{fault} at {:#x}: {}", self.rip, self.reason),
-            None => write!(f, "not modelled at {:#x}: {}", self.rip, self.reason),
+            Some(fault) => write!(f, "{fault}: {}", self.reason),
+            None => write!(f, "not modelled: {}", self.reason),
         }
     }
 }

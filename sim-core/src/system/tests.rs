@@ -274,7 +274,7 @@ fn privileged_instructions_at_cpl3_raise_gp() {
     };
     let e = c.exec(mov_cr3).unwrap_err();
     assert_eq!(e.fault, Some(Fault::gp(0)));
-    assert!(e.to_string().starts_with("#GP(0x0) at 0x401000"), "{e}");
+    assert!(e.to_string().starts_with("#GP(0x0): MovToCr(3)"), "{e}");
     assert!(c.snapshot() == before);
     for op in [
         SysOp::Hlt,
