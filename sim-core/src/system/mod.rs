@@ -9,6 +9,33 @@
 //! [`SysEffect`] (serialize, send an IPI, sleep...) and the caller carries that out
 //! with whatever latency it models.
 //!
+//! ```
+//! use isa::flags::Flags;
+//! use isa::reg::Gpr;
+//! use isa::uop::SysOp;
+//! use sim_core::mem::Memory;
+//! use sim_core::system::{SysContext, SysEffect, SystemConfig, SystemState, execute_sys};
+//!
+//! // A core at CPL 3; IA32_LSTAR is still 0, so SYSCALL enters the kernel at 0.
+//! let (mut regs, mut flags, mut mem) = ([0u64; 16], Flags::IF, Memory::new());
+//! let mut sys = SystemState::new(SystemConfig::default(), 0);
+//! sys.enter_user_mode();
+//! let mut ctx = SysContext {
+//!     regs: &mut regs,
+//!     flags: &mut flags,
+//!     rip: 0x400000,      // the `syscall`...
+//!     next_rip: 0x400002, // ...and the instruction after it
+//!     tsc: 0,
+//!     sys: &mut sys,
+//!     mem: &mut mem,
+//! };
+//! assert_eq!(execute_sys(SysOp::Syscall.into(), &mut ctx), Ok(SysEffect::Continue));
+//! assert_eq!((ctx.next_rip, ctx.reg(Gpr::Rcx), ctx.sys.cpl()), (0, 0x400002, 0));
+//! // Back to user mode: SYSRETQ is not serializing, IRETQ would be.
+//! assert_eq!(execute_sys(SysOp::Sysret.into(), &mut ctx), Ok(SysEffect::Continue));
+//! assert_eq!((ctx.next_rip, ctx.sys.cpl()), (0x400002, 3));
+//! ```
+//!
 //! # Conventions
 //! - The core is always in 64-bit mode (IA-32e, CS.L = 1): legacy and compatibility
 //!   modes, segmentation beyond the CS/SS selectors, paging and the TSS are not
