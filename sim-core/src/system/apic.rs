@@ -1,6 +1,7 @@
 //! The x2APIC, as far as IPIs need it: ICR writes (SDM Vol. 3A §11.12.9, "ICR
 //! Operation in x2APIC Mode"), the IRR/ISR bookkeeping of fixed interrupts, the
-//! task priority (CR8) and EOI (§11.8.4–11.8.5).
+//! task priority (CR8), EOI (§11.8.4–11.8.5) and the TSC-deadline timer
+//! (§11.5.4.1).
 
 use isa::flags::Flags;
 
@@ -38,6 +39,10 @@ pub(super) struct LocalApic {
     pub(super) tpr: u8,
     /// Last value written to the ICR.
     pub(super) icr: u64,
+    /// LVT timer register: vector 7:0, mask 16, mode 18:17.
+    pub(super) lvt_timer: u64,
+    /// IA32_TSC_DEADLINE: the TSC value at which the timer fires; 0 = disarmed.
+    pub(super) deadline: u64,
     /// Interrupt request register: accepted by the APIC, not yet by the core.
     irr: VectorSet,
     /// In-service register: delivered to the core, no EOI yet.
@@ -50,9 +55,16 @@ impl LocalApic {
             id,
             tpr: 0,
             icr: 0,
+            lvt_timer: LVT_MASKED,
+            deadline: 0,
             irr: VectorSet::default(),
             isr: VectorSet::default(),
         }
+    }
+
+    /// Whether the LVT timer is in TSC-deadline mode.
+    pub(super) fn deadline_mode(&self) -> bool {
+        self.lvt_timer & LVT_TIMER_MODE == LVT_TSC_DEADLINE
     }
 
     /// EOI: the highest-priority in-service vector is done.
@@ -116,6 +128,15 @@ pub struct Ipi {
     pub vector: u8,
 }
 
+/// LVT mask bit: no interrupt when set (the reset value of every LVT entry).
+const LVT_MASKED: u64 = 1 << 16;
+/// LVT timer mode field (bits 18:17).
+const LVT_TIMER_MODE: u64 = 3 << 17;
+/// LVT timer mode 10b: TSC-deadline.
+const LVT_TSC_DEADLINE: u64 = 2 << 17;
+/// LVT timer bits that may be written: vector, mask, mode.
+const LVT_TIMER_WRITABLE: u64 = 0xFF | LVT_MASKED | LVT_TIMER_MODE;
+
 /// ICR bits that are reserved in x2APIC mode (a WRMSR setting any is #GP(0)):
 /// 12 (no delivery status), 13, 16–17, 20–31.
 const ICR_RESERVED: u64 = 0xFFF3_3000;
@@ -125,6 +146,21 @@ impl SystemState {
     /// the caller models): it is requested until the core accepts it.
     pub fn post_interrupt(&mut self, vector: u8) {
         self.apic.irr.insert(vector);
+    }
+
+    /// Advance the TSC-deadline timer to `tsc` (SDM Vol. 3A §11.5.4.1): once TSC ≥
+    /// IA32_TSC_DEADLINE ≠ 0 the timer disarms (the MSR reads 0 again) and, unless
+    /// the LVT timer is masked, requests its vector. The caller calls this as its
+    /// time-stamp counter advances; returns the vector requested, if any.
+    pub fn tick(&mut self, tsc: u64) -> Option<u8> {
+        let apic = &mut self.apic;
+        if apic.deadline == 0 || tsc < apic.deadline {
+            return None;
+        }
+        apic.deadline = 0;
+        let vector = (apic.lvt_timer & LVT_MASKED == 0).then_some(apic.lvt_timer as u8)?;
+        apic.irr.insert(vector);
+        Some(vector)
     }
 
     /// The highest-priority vector delivered to the core and not yet EOI'd.
@@ -159,6 +195,29 @@ impl<M: StackMemory> SysContext<'_, M> {
         self.sys.apic.irr.remove(vector);
         self.sys.apic.isr.insert(vector);
         Ok(Some(vector))
+    }
+
+    /// A write to the LVT timer register. Only the TSC-deadline mode is modelled
+    /// (the one-shot and periodic counters are not), so an unmasked entry in
+    /// another mode is reported; reserved bits are #GP(0). Leaving TSC-deadline
+    /// mode disarms the timer.
+    pub(super) fn lvt_timer_write(&mut self, value: u64) -> Result<(), Exception> {
+        if value & !LVT_TIMER_WRITABLE != 0 || value & LVT_TIMER_MODE == LVT_TIMER_MODE {
+            return Err(self.raise(Fault::gp(0), format!("LVT timer {value:#x}: reserved bits")));
+        }
+        let deadline_mode = value & LVT_TIMER_MODE == LVT_TSC_DEADLINE;
+        if !deadline_mode && value & LVT_MASKED == 0 {
+            return Err(Exception::unmodelled(
+                self.rip,
+                "only the TSC-deadline mode of the APIC timer is modelled",
+            ));
+        }
+        let apic = &mut self.sys.apic;
+        apic.lvt_timer = value;
+        if !deadline_mode {
+            apic.deadline = 0;
+        }
+        Ok(())
     }
 
     /// Decode an ICR write (x2APIC format: vector 7:0, delivery mode 10:8,

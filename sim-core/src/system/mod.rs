@@ -67,7 +67,9 @@
 //!   and event delivery.
 //! - The local APIC is x2APIC-only and minimal: fixed-mode physical-destination IPIs
 //!   through the ICR (with the self / all / all-but-self shorthands, and logical
-//!   cluster destinations) or the SELF IPI register, an IRR/ISR pair and EOI. TPR is CR8. IA32_TSC_DEADLINE is stored but never fires.
+//!   cluster destinations) or the SELF IPI register, an IRR/ISR pair and EOI. TPR
+//!   is CR8. The APIC timer exists only in TSC-deadline mode, advanced by the
+//!   caller through [`SystemState::tick`].
 
 mod apic;
 mod exec;

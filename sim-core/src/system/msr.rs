@@ -25,6 +25,8 @@ pub const X2APIC_ID: u32 = 0x802;
 pub const X2APIC_EOI: u32 = 0x80B;
 /// x2APIC interrupt command register: a write sends an IPI.
 pub const X2APIC_ICR: u32 = 0x830;
+/// x2APIC LVT timer register: the timer's vector, mask and mode.
+pub const X2APIC_LVT_TIMER: u32 = 0x832;
 /// x2APIC SELF IPI register (write-only): a write sends the vector to this core.
 pub const X2APIC_SELF_IPI: u32 = 0x83F;
 /// IA32_EFER: SCE (bit 0) enables SYSCALL/SYSRET; LME/LMA say IA-32e mode.
@@ -66,7 +68,6 @@ impl Msrs {
             IA32_SYSENTER_EIP,
             IA32_GS_BASE,
             IA32_KERNEL_GS_BASE,
-            IA32_TSC_DEADLINE,
         ]
         .map(|msr| (msr, 0));
         let boot = [(IA32_EFER, EFER_BOOT), (IA32_TSC_AUX, u64::from(apic_id))];
@@ -99,6 +100,8 @@ impl SystemState {
         match msr {
             X2APIC_ID => Some(u64::from(self.apic.id)),
             X2APIC_ICR => Some(self.apic.icr),
+            X2APIC_LVT_TIMER => Some(self.apic.lvt_timer),
+            IA32_TSC_DEADLINE => Some(self.apic.deadline),
             _ => self.msrs.0.get(&msr).copied(),
         }
     }
@@ -133,6 +136,10 @@ impl<M: StackMemory> SysContext<'_, M> {
                 self.sys.apic.icr = value;
                 return Ok(SysEffect::SendIpi(ipi));
             }
+            X2APIC_LVT_TIMER => self.lvt_timer_write(value)?,
+            // Ignored unless the LVT timer is in TSC-deadline mode (SDM §11.5.4.1).
+            IA32_TSC_DEADLINE if self.sys.apic.deadline_mode() => self.sys.apic.deadline = value,
+            IA32_TSC_DEADLINE => {}
             X2APIC_SELF_IPI => return Ok(SysEffect::SendIpi(self.self_ipi_write(value)?)),
             _ if self.sys.msr(msr).is_none() => {
                 return Err(gp(self, "MSR not modelled (would #GP)"));

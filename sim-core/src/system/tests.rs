@@ -350,6 +350,10 @@ fn wrmsr_serializes_except_for_the_apic_and_tsc_deadline() {
     let ser = |msr| Ok(SysEffect::Serialize(SerializeReason::Wrmsr(msr)));
     assert_eq!(c.wrmsr(IA32_LSTAR, 0x1000), ser(IA32_LSTAR));
     assert_eq!(c.wrmsr(IA32_GS_BASE, 0x2000), ser(IA32_GS_BASE));
+    assert_eq!(
+        c.wrmsr(X2APIC_LVT_TIMER, 2 << 17 | 0xec),
+        Ok(SysEffect::Continue)
+    );
     assert_eq!(c.wrmsr(IA32_TSC_DEADLINE, 5000), Ok(SysEffect::Continue));
     assert!(matches!(
         c.wrmsr(X2APIC_ICR, 0x3_0000_00f0),
@@ -361,6 +365,51 @@ fn wrmsr_serializes_except_for_the_apic_and_tsc_deadline() {
     assert_eq!(c.exec(SysOp::Rdmsr), Ok(SysEffect::Continue));
     assert_eq!((c.get(Gpr::Rdx), c.get(Gpr::Rax)), (0, 5000));
     assert_eq!(c.sys.msr(X2APIC_ICR), Some(0x3_0000_00f0));
+}
+
+#[test]
+fn tsc_deadline_timer_fires_once_when_the_tsc_reaches_it() {
+    // SDM Vol. 3A §11.5.4.1: with the LVT timer in TSC-deadline mode (bits 18:17
+    // = 10b), a WRMSR to IA32_TSC_DEADLINE arms the timer; when TSC ≥ deadline it
+    // requests the LVT vector and disarms (the MSR reads 0). In other modes the
+    // writes are ignored. A masked LVT entry disarms without an interrupt.
+    let mut c = Core::kernel();
+    c.wrmsr(IA32_TSC_DEADLINE, 100).unwrap();
+    assert_eq!(c.sys.msr(IA32_TSC_DEADLINE), Some(0));
+    c.wrmsr(X2APIC_LVT_TIMER, (2 << 17) | 0xec).unwrap();
+    c.wrmsr(IA32_TSC_DEADLINE, 100).unwrap();
+    assert_eq!(c.sys.tick(99), None);
+    assert_eq!(c.sys.tick(100), Some(0xec));
+    assert_eq!(
+        (c.sys.msr(IA32_TSC_DEADLINE), c.sys.tick(200)),
+        (Some(0), None)
+    );
+    c.flags = Flags::IF;
+    c.sys
+        .set_idt_gate(0xec, Some(IdtGate::interrupt(0x50_00ec)));
+    let mut ctx = SysContext {
+        regs: &mut c.regs,
+        flags: &mut c.flags,
+        rip: RIP,
+        next_rip: RIP,
+        tsc: 0,
+        sys: &mut c.sys,
+        mem: &mut c.mem,
+    };
+    assert_eq!(ctx.take_interrupt(), Ok(Some(0xec)));
+    c.wrmsr(X2APIC_LVT_TIMER, (1 << 16) | (2 << 17) | 0xec)
+        .unwrap();
+    c.wrmsr(IA32_TSC_DEADLINE, 300).unwrap();
+    assert_eq!(
+        (c.sys.tick(300), c.sys.msr(IA32_TSC_DEADLINE)),
+        (None, Some(0))
+    );
+    // Reserved bits are #GP(0); the one-shot and periodic counters are not modelled.
+    assert_eq!(
+        c.wrmsr(X2APIC_LVT_TIMER, 3 << 17).unwrap_err().fault,
+        Some(Fault::gp(0))
+    );
+    assert_eq!(c.wrmsr(X2APIC_LVT_TIMER, 0x20).unwrap_err().fault, None);
 }
 
 #[test]
