@@ -1,6 +1,7 @@
 //! Model-specific registers: the ones SYSCALL/SYSENTER, SWAPGS, RDTSCP and the x2APIC
 //! need, with the WRMSR validity checks of SDM Vol. 2 "WRMSR" and Vol. 4 (writing a
-//! non-canonical address to an address MSR, or an unknown MSR, raises #GP(0)).
+//! non-canonical address to an address MSR raises #GP(0)). Other MSRs are reported
+//! as not modelled.
 
 use std::collections::BTreeMap;
 
@@ -94,8 +95,8 @@ fn holds_address(msr: u32) -> bool {
 }
 
 impl SystemState {
-    /// What RDMSR of `msr` returns, or `None` if it would raise #GP (unknown MSR,
-    /// or the write-only EOI register).
+    /// What RDMSR of `msr` returns, or `None` for the write-only registers and the
+    /// MSRs the model does not know.
     pub fn msr(&self, msr: u32) -> Option<u64> {
         match msr {
             X2APIC_ID => Some(u64::from(self.apic.id)),
@@ -141,9 +142,7 @@ impl<M: StackMemory> SysContext<'_, M> {
             IA32_TSC_DEADLINE if self.sys.apic.deadline_mode() => self.sys.apic.deadline = value,
             IA32_TSC_DEADLINE => {}
             X2APIC_SELF_IPI => return Ok(SysEffect::SendIpi(self.self_ipi_write(value)?)),
-            _ if self.sys.msr(msr).is_none() => {
-                return Err(gp(self, "MSR not modelled (would #GP)"));
-            }
+            _ if self.sys.msr(msr).is_none() => return Err(self.unknown_msr("wrmsr", msr)),
             _ => self.sys.msrs.set(msr, value),
         }
         Ok(if wrmsr_serializes(msr) {
@@ -155,13 +154,22 @@ impl<M: StackMemory> SysContext<'_, M> {
 
     /// RDMSR at CPL 0 into EDX:EAX.
     pub(super) fn rdmsr(&mut self, msr: u32) -> Result<(), Exception> {
-        let value = self.sys.msr(msr).ok_or_else(|| {
-            self.raise(
-                Fault::gp(0),
-                format!("rdmsr {msr:#x}: not a readable modelled MSR"),
-            )
-        })?;
+        let value = match msr {
+            X2APIC_EOI | X2APIC_SELF_IPI => {
+                return Err(self.raise(Fault::gp(0), format!("rdmsr {msr:#x}: write-only")));
+            }
+            _ => self
+                .sys
+                .msr(msr)
+                .ok_or_else(|| self.unknown_msr("rdmsr", msr))?,
+        };
         self.set_edx_eax(value);
         Ok(())
+    }
+
+    /// An MSR the model does not know: real hardware may implement it (or raise
+    /// #GP), so the model reports it rather than guess.
+    fn unknown_msr(&self, what: &str, msr: u32) -> Exception {
+        Exception::unmodelled(self.rip, format!("{what} {msr:#x}: MSR not modelled"))
     }
 }
