@@ -163,8 +163,7 @@ impl<M: StackMemory> SysContext<'_, M> {
             u64::from(self.sys.cs),
             ret,
         ];
-        let code = error_code.filter(|_| matches!(event, Event::Fault(_)));
-        for value in frame.into_iter().chain(code.map(u64::from)) {
+        for value in frame.into_iter().chain(error_code.map(u64::from)) {
             rsp = rsp.wrapping_sub(8);
             self.mem.write_u64(rsp, value);
         }
