@@ -3,6 +3,8 @@
 //! task priority (CR8), EOI (§11.8.4–11.8.5) and the TSC-deadline timer
 //! (§11.5.4.1).
 
+use std::fmt;
+
 use isa::flags::Flags;
 
 use super::transfer::Event;
@@ -136,6 +138,20 @@ const LVT_TIMER_MODE: u64 = 3 << 17;
 const LVT_TSC_DEADLINE: u64 = 2 << 17;
 /// LVT timer bits that may be written: vector, mask, mode.
 const LVT_TIMER_WRITABLE: u64 = 0xFF | LVT_MASKED | LVT_TIMER_MODE;
+
+/// `IPI 0xf0 -> APIC 1`, `IPI 0xf0 -> all but self`.
+impl fmt::Display for Ipi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IPI {:#x} -> ", self.vector)?;
+        match self.dest {
+            IpiDest::Apic(id) => write!(f, "APIC {id}"),
+            IpiDest::Logical { cluster, mask } => write!(f, "cluster {cluster} mask {mask:#x}"),
+            IpiDest::SelfOnly => f.write_str("self"),
+            IpiDest::AllIncludingSelf => f.write_str("all"),
+            IpiDest::AllExcludingSelf => f.write_str("all but self"),
+        }
+    }
+}
 
 /// ICR bits that are reserved in x2APIC mode (a WRMSR setting any is #GP(0)):
 /// 12 (no delivery status), 13, 16–17, 20–31.
@@ -276,6 +292,7 @@ impl<M: StackMemory> SysContext<'_, M> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::system::SysEffect;
 
     #[test]
     fn vector_sets_find_the_highest_priority() {
@@ -303,6 +320,19 @@ mod tests {
         assert_eq!(apic.deliverable(), None);
         assert_eq!(apic.eoi(), Some(0x48));
         assert_eq!(apic.eoi(), None);
+    }
+
+    #[test]
+    fn effects_print_for_traces() {
+        let ipi = |dest| SysEffect::SendIpi(Ipi { dest, vector: 0xf0 }).to_string();
+        assert_eq!(ipi(IpiDest::Apic(1)), "IPI 0xf0 -> APIC 1");
+        assert_eq!(ipi(IpiDest::AllExcludingSelf), "IPI 0xf0 -> all but self");
+        let wrmsr = SysEffect::Serialize(crate::system::SerializeReason::Wrmsr(0xC000_0082));
+        assert_eq!(wrmsr.to_string(), "serialize (wrmsr 0xc0000082)");
+        assert_eq!(
+            SysEffect::Exception(Fault::gp(0)).to_string(),
+            "#GP(0x0) delivered"
+        );
     }
 
     #[test]

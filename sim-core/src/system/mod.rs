@@ -179,6 +179,21 @@ pub enum SysEffect {
     Exception(Fault),
 }
 
+/// One line for traces and run summaries: `serialize (iretq)`, `IPI 0xf0 -> APIC 1`.
+impl fmt::Display for SysEffect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SysEffect::Continue => f.write_str("continue"),
+            SysEffect::Halt => f.write_str("halt"),
+            SysEffect::Serialize(reason) => write!(f, "serialize ({reason})"),
+            SysEffect::SendIpi(ipi) => write!(f, "{ipi}"),
+            SysEffect::Eoi(Some(v)) => write!(f, "EOI {v:#x}"),
+            SysEffect::Eoi(None) => f.write_str("EOI (nothing in service)"),
+            SysEffect::Exception(fault) => write!(f, "{fault} delivered"),
+        }
+    }
+}
+
 /// An architectural exception: vector and, for those that push one, error code.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Fault {
