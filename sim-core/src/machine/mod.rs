@@ -1,0 +1,258 @@
+//! The out-of-order multicore machine: N cores with store buffers over coherent memory,
+//! cycle by cycle, deterministic for a given configuration and seed.
+//!
+//! x86-TSO is kept exactly: loads execute early and out of order but are redone
+//! (machine clear) if a line they read is written by another core before they retire;
+//! stores become visible in program order when they leave the store buffer; fences,
+//! locked instructions and serializing instructions wait for the buffer to drain.
+
+mod config;
+mod core;
+mod decode_cache;
+mod frontend;
+mod icache;
+mod jitter;
+mod lsq;
+mod memsys;
+mod predictor;
+mod retire;
+mod rob;
+mod store_buffer;
+mod trace;
+mod watchdog;
+
+pub use config::{CoreConfig, IfetchCoherence, MachineConfig, MemConfig};
+pub use memsys::LINE;
+pub use store_buffer::{Overlap, SbEntry, StoreBuffer, overlap};
+pub use trace::{ClearReason, InstRecord, NEVER, SerializeReason, Stage, TraceEvent};
+pub use watchdog::{CoreWait, WatchdogReport};
+
+use isa::flags::Flags;
+
+use self::core::{Core, Shared, VisibleStore};
+use self::decode_cache::DecodeCache;
+use self::jitter::Jitter;
+use self::memsys::MemSys;
+use self::rob::loc_index;
+use crate::mem::Memory;
+
+/// Where a core starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CoreInit {
+    /// First instruction.
+    pub rip: u64,
+    /// Initial general registers, in encoding order (RAX..R15).
+    pub regs: [u64; 16],
+}
+
+/// Counters of one core over a run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CoreStats {
+    /// Instructions retired.
+    pub retired: u64,
+    /// Cycles until the core halted (or the run ended).
+    pub cycles: u64,
+    /// Retired instructions per cycle.
+    pub ipc: f64,
+    /// Memory-ordering and self-modifying-code clears.
+    pub machine_clears: u64,
+    /// Mispredicted branches.
+    pub mispredicts: u64,
+    /// Uops thrown away by clears and mispredictions.
+    pub squashed_uops: u64,
+    /// Times retirement stalled on a full store buffer.
+    pub sb_full_stalls: u64,
+    /// Serializing instructions retired.
+    pub serializations: u64,
+}
+
+/// Why a run stopped.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StopReason {
+    /// Every core retired `hlt` and every store buffer drained.
+    AllHalted,
+    /// No core made progress for `watchdog_cycles`.
+    Watchdog(WatchdogReport),
+    /// `max_cycles` reached.
+    CycleLimit,
+    /// A core's oldest instruction cannot be executed.
+    Fault {
+        /// The core.
+        core: usize,
+        /// Address of the instruction.
+        rip: u64,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Result of [`Machine::run`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunOutcome {
+    /// Why the run stopped.
+    pub stop: StopReason,
+    /// Cycles simulated.
+    pub cycles: u64,
+    /// Per-core counters.
+    pub per_core: Vec<CoreStats>,
+}
+
+/// N out-of-order cores sharing coherent memory.
+#[derive(Debug)]
+pub struct Machine {
+    config: MachineConfig,
+    cores: Vec<Core>,
+    memsys: MemSys,
+    memory: Memory,
+    cache: DecodeCache,
+    trace: Vec<TraceEvent>,
+    visible: Vec<VisibleStore>,
+    now: u64,
+    last_progress: u64,
+}
+
+impl Machine {
+    /// A machine with `config.cores` cores (`cores` gives each one's start; missing
+    /// entries start at the first one's `rip` with zero registers) over `memory`.
+    pub fn new(config: MachineConfig, memory: Memory, cores: Vec<CoreInit>) -> Machine {
+        let n = config.cores.max(cores.len()).max(1);
+        let fallback = CoreInit {
+            rip: cores.first().map_or(0, |c| c.rip),
+            regs: [0; 16],
+        };
+        let built = (0..n)
+            .map(|id| {
+                let mut jitter = Jitter::new(config.seed, id as u64 + 1, config.timing_jitter);
+                let start = jitter.delay(u64::from(config.timing_jitter));
+                let init = cores.get(id).unwrap_or(&fallback);
+                Core::new(
+                    id,
+                    &config.core,
+                    config.mem.ifetch_coherence,
+                    init,
+                    start,
+                    jitter,
+                )
+            })
+            .collect();
+        let memsys = MemSys::new(
+            config.mem.clone(),
+            Jitter::new(config.seed, 0, config.timing_jitter),
+        );
+        Machine {
+            config,
+            cores: built,
+            memsys,
+            memory,
+            cache: DecodeCache::new(),
+            trace: Vec::new(),
+            visible: Vec::new(),
+            now: 0,
+            last_progress: 0,
+        }
+    }
+
+    /// Run until every core halts, a fault, the watchdog or the cycle limit.
+    pub fn run(&mut self) -> RunOutcome {
+        let stop = loop {
+            if self.cores.iter().all(|c| c.halted && c.sb.is_empty()) {
+                break StopReason::AllHalted;
+            }
+            if self.now >= self.config.max_cycles {
+                break StopReason::CycleLimit;
+            }
+            if self.now - self.last_progress > self.config.watchdog_cycles {
+                break StopReason::Watchdog(watchdog::report(
+                    self.now,
+                    &self.cores,
+                    &self.memsys,
+                    &self.cache,
+                ));
+            }
+            if let Some(fault) = self.cycle() {
+                break fault;
+            }
+            self.now += 1;
+        };
+        let per_core = self
+            .cores
+            .iter()
+            .map(|c| {
+                let mut s = c.stats.clone();
+                if !c.halted {
+                    s.cycles = self.now;
+                }
+                s.ipc = if s.cycles == 0 {
+                    0.0
+                } else {
+                    s.retired as f64 / s.cycles as f64
+                };
+                s
+            })
+            .collect();
+        RunOutcome {
+            stop,
+            cycles: self.now,
+            per_core,
+        }
+    }
+
+    /// Step every core once, in core order, then let other cores snoop new stores.
+    fn cycle(&mut self) -> Option<StopReason> {
+        let now = self.now;
+        for i in 0..self.cores.len() {
+            let mut sh = Shared {
+                memsys: &mut self.memsys,
+                memory: &mut self.memory,
+                cache: &mut self.cache,
+                trace: self.config.trace.then_some(&mut self.trace),
+                visible: &mut self.visible,
+            };
+            let core = &mut self.cores[i];
+            let retired_before = core.stats.retired;
+            if let Some((rip, message)) = core.step(now, &mut sh) {
+                return Some(StopReason::Fault {
+                    core: i,
+                    rip,
+                    message,
+                });
+            }
+            if core.stats.retired != retired_before || !self.visible.is_empty() {
+                self.last_progress = now;
+            }
+            for store in self.visible.drain(..) {
+                for other in self.cores.iter_mut().filter(|c| c.id != store.core) {
+                    other.snoop(store, now);
+                }
+            }
+        }
+        None
+    }
+
+    /// Architectural general registers of `core` (retired state).
+    pub fn regs(&self, core: usize) -> [u64; 16] {
+        let mut r = [0; 16];
+        r.copy_from_slice(&self.cores[core].arch[..16]);
+        r
+    }
+
+    /// Architectural RFLAGS of `core`.
+    pub fn flags(&self, core: usize) -> Flags {
+        Flags::from_bits_retain(self.cores[core].arch[loc_index(isa::uop::Loc::Flags)])
+    }
+
+    /// The globally visible memory (after `AllHalted`, every store buffer has drained).
+    pub fn memory(&self) -> &Memory {
+        &self.memory
+    }
+
+    /// Current cycle.
+    pub fn cycle_count(&self) -> u64 {
+        self.now
+    }
+
+    /// The trace recorded so far (empty unless `config.trace`); leaves it empty.
+    pub fn take_trace(&mut self) -> Vec<TraceEvent> {
+        std::mem::take(&mut self.trace)
+    }
+}

@@ -1,0 +1,204 @@
+//! What the machine reports about a run, for viewers and tests: one event enum,
+//! fixed-size records (no heap data), cycles stored compactly as offsets.
+
+use isa::uop::{FenceKind, SysOp};
+
+/// Marker for a pipeline stage an instruction never reached.
+pub const NEVER: u32 = u32::MAX;
+
+/// The life of one instruction in one core: when it passed each stage, and whether it
+/// retired or was squashed. Cycles after `fetch` are offsets from it ([`NEVER`] if the
+/// stage was not reached); use [`InstRecord::at`] to get absolute cycles.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct InstRecord {
+    /// Core number.
+    pub core: u16,
+    /// Instruction length in bytes.
+    pub len: u8,
+    /// Squashed (wrong path, machine clear) rather than retired.
+    pub squashed: bool,
+    /// The bytes the core fetched and decoded (may differ from memory: stale code).
+    pub bytes: [u8; 15],
+    /// Per-core instruction sequence number (program order of the fetched stream).
+    pub seq: u64,
+    /// Instruction address.
+    pub ip: u64,
+    /// Cycle the instruction's first byte was fetched.
+    pub fetch: u64,
+    /// Offsets from `fetch`, indexed by [`Stage`].
+    pub stages: [u32; Stage::COUNT],
+}
+
+/// Pipeline stages recorded in an [`InstRecord`] (after fetch).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Stage {
+    /// Decoded into the uop queue.
+    Decode = 0,
+    /// First uop renamed into the ROB.
+    Rename,
+    /// First uop issued to execution.
+    Issue,
+    /// Last uop finished executing.
+    Complete,
+    /// Retired (or squashed: the cycle it was thrown away).
+    Retire,
+    /// Entered the store buffer (stores only).
+    SbEnter,
+    /// Last store drained to memory, becoming globally visible.
+    SbDrain,
+}
+
+impl Stage {
+    /// Number of recorded stages.
+    pub const COUNT: usize = 7;
+}
+
+impl InstRecord {
+    /// A record for an instruction fetched at `fetch`, no later stage reached yet.
+    pub fn new(core: usize, seq: u64, ip: u64, bytes: &[u8], fetch: u64) -> InstRecord {
+        let mut b = [0u8; 15];
+        let len = bytes.len().min(15);
+        b[..len].copy_from_slice(&bytes[..len]);
+        InstRecord {
+            core: core as u16,
+            len: len as u8,
+            squashed: false,
+            bytes: b,
+            seq,
+            ip,
+            fetch,
+            stages: [NEVER; Stage::COUNT],
+        }
+    }
+
+    /// Record that `stage` happened at absolute cycle `cycle` (first time only).
+    pub fn mark(&mut self, stage: Stage, cycle: u64) {
+        let slot = &mut self.stages[stage as usize];
+        if *slot == NEVER {
+            *slot = u32::try_from(cycle.saturating_sub(self.fetch)).unwrap_or(NEVER - 1);
+        }
+    }
+
+    /// Absolute cycle of `stage`, if reached.
+    pub fn at(&self, stage: Stage) -> Option<u64> {
+        let off = self.stages[stage as usize];
+        (off != NEVER).then(|| self.fetch + u64::from(off))
+    }
+
+    /// The instruction bytes that were executed.
+    pub fn inst_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
+    /// Intel-syntax disassembly of the fetched bytes, produced on demand.
+    pub fn disassembly(&self) -> String {
+        match isa::decode::decode(self.inst_bytes(), self.ip) {
+            Ok(instr) => isa::decode::format_intel(&instr),
+            Err(_) => "(bad)".to_string(),
+        }
+    }
+}
+
+/// Why the pipeline of a core was thrown away after an instruction.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ClearReason {
+    /// Another core's store to a line read by a load that had executed but not retired
+    /// became visible: the load (and all younger work) is redone to keep loads ordered.
+    MemoryOrdering {
+        /// The line written.
+        line: u64,
+        /// The core whose store became visible.
+        by_core: u16,
+    },
+    /// A store of this core wrote bytes of an instruction already fetched.
+    SelfModifyingCode {
+        /// Address written.
+        addr: u64,
+    },
+}
+
+/// Why a core serialized (waited for everything older and refetched).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum SerializeReason {
+    /// An architecturally serializing instruction (SDM Vol. 3A §9.3).
+    Instruction(SysOp),
+}
+
+/// Everything the machine reports, in the order it happened.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum TraceEvent {
+    /// An instruction retired (stores: once their last store drained) or was squashed.
+    Inst(InstRecord),
+    /// Younger work than instruction `inst_seq` was squashed and refetched.
+    MachineClear {
+        /// Core.
+        core: u16,
+        /// Cycle.
+        cycle: u64,
+        /// First squashed instruction.
+        inst_seq: u64,
+        /// Why.
+        reason: ClearReason,
+    },
+    /// A branch resolved differently than predicted.
+    Mispredict {
+        /// Core.
+        core: u16,
+        /// Cycle it resolved.
+        cycle: u64,
+        /// The branch instruction.
+        inst_seq: u64,
+        /// Its address.
+        ip: u64,
+    },
+    /// Retirement stalled because the store buffer was full (first cycle of the stall).
+    SbFull {
+        /// Core.
+        core: u16,
+        /// Cycle.
+        cycle: u64,
+    },
+    /// A fence (or locked instruction) started holding back later work.
+    FenceStall {
+        /// Core.
+        core: u16,
+        /// Cycle.
+        cycle: u64,
+        /// The fence instruction.
+        inst_seq: u64,
+        /// Which fence; `Mfence` also stands for locked instructions.
+        kind: FenceKind,
+    },
+    /// A core serialized after instruction `inst_seq`.
+    Serialize {
+        /// Core.
+        core: u16,
+        /// Cycle.
+        cycle: u64,
+        /// The serializing instruction.
+        inst_seq: u64,
+        /// Why.
+        reason: SerializeReason,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_are_compact_and_keep_offsets() {
+        assert!(
+            std::mem::size_of::<TraceEvent>() <= 96,
+            "{}",
+            std::mem::size_of::<TraceEvent>()
+        );
+        let mut r = InstRecord::new(1, 9, 0x1000, &[0x90], 100);
+        r.mark(Stage::Retire, 130);
+        r.mark(Stage::Retire, 140);
+        assert_eq!(r.at(Stage::Retire), Some(130));
+        assert_eq!(r.at(Stage::Issue), None);
+        assert_eq!(r.inst_bytes(), &[0x90]);
+    }
+}
