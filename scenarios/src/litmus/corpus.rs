@@ -99,10 +99,10 @@ impl CorpusRun {
     /// Reports of tests in which some run ended in a state x86-TSO forbids, or
     /// some run failed: everything a correct model must never show.
     pub fn failures(&self) -> Vec<&(String, LitmusReport)> {
-        let bad = |r: &LitmusReport| {
-            !r.errors.is_empty() || r.forbidden_states.as_ref().is_some_and(|f| !f.is_empty())
-        };
-        self.reports.iter().filter(|(_, r)| bad(r)).collect()
+        self.reports
+            .iter()
+            .filter(|(_, r)| !r.tso_consistent())
+            .collect()
     }
 
     /// `(seen, total)`: how many of herd7's allowed states the runs reached.

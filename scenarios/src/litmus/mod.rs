@@ -12,6 +12,8 @@
 //!   the shared herd7 corpus and runs all of it.
 //! - [`ScExecutor`] runs tests under sequential consistency on the reference
 //!   interpreter: an end-to-end check of all of the above against herd7.
+//! - [`MachineExecutor`] runs them on the out-of-order multicore machine, the model
+//!   whose memory ordering herd7 judges.
 //!
 //! ```
 //! use scenarios::litmus::{ScExecutor, parse, run_test};
@@ -33,7 +35,7 @@ mod ast;
 mod corpus;
 mod error;
 mod instr;
-mod machine_exec;
+mod machine;
 mod parse;
 mod prop;
 mod runner;
@@ -47,7 +49,7 @@ pub use ast::{
 };
 pub use corpus::{Corpus, CorpusEntry, CorpusRun, find_verdict};
 pub use error::LitmusError;
-pub use machine_exec::{LITMUS_JITTER, MachineExecutor};
+pub use machine::MachineExecutor;
 pub use parse::parse;
 pub use prop::Prop;
 pub use runner::{FinalMachineState, LitmusExecutor, LitmusReport, Outcome, RunError, run_test};

@@ -150,6 +150,12 @@ pub fn run_test<E: LitmusExecutor + ?Sized>(
 }
 
 impl LitmusReport {
+    /// Whether every run finished and none ended in a state x86-TSO forbids (always
+    /// `true` for the latter without a verdict).
+    pub fn tso_consistent(&self) -> bool {
+        self.errors.is_empty() && self.forbidden_states.as_ref().is_none_or(Vec::is_empty)
+    }
+
     /// The report as pretty-printed JSON.
     pub fn to_json(&self) -> String {
         // A report holds only strings, integers, booleans, sequences and string-keyed
