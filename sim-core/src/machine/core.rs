@@ -372,16 +372,12 @@ impl Core {
         }
     }
 
-    /// Value of `loc` produced by uop `producer`, if available at `now`.
-    fn source(&self, loc: Loc, producer: u64, now: u64) -> Option<u64> {
+    /// Value of `loc` produced by uop `producer` (which must have completed).
+    pub(super) fn source(&self, loc: Loc, producer: u64) -> u64 {
         match self.rob.get(producer) {
-            Some(p) if p.is_done(now) => Some(if loc == Loc::Flags {
-                p.flags.bits()
-            } else {
-                p.result
-            }),
-            Some(_) => None,
-            None => Some(self.arch[loc_index(loc)]),
+            Some(p) if loc == Loc::Flags => p.flags.bits(),
+            Some(p) => p.result,
+            None => self.arch[loc_index(loc)],
         }
     }
 
@@ -395,19 +391,25 @@ impl Core {
 
     fn try_issue(&mut self, seq: u64, now: u64, sh: &mut Shared, ports: &mut Ports) -> bool {
         let e = self.rob.get(seq).expect("scheduled uops are in the ROB");
-        let uop = e.q.uop;
-        let inst_seq = e.q.inst_seq;
-        let is_load = matches!(uop.kind, UopKind::Load { .. });
-        if (is_load && ports.loads == 0) || (uop.kind == UopKind::Store && ports.stores == 0) {
+        let kind = e.q.uop.kind;
+        let is_load = matches!(kind, UopKind::Load { .. });
+        if (is_load && ports.loads == 0) || (kind == UopKind::Store && ports.stores == 0) {
+            return false;
+        }
+        // The common case, checked before copying anything: a source is not ready yet.
+        let srcs = &e.srcs[..usize::from(e.n_srcs)];
+        if !srcs
+            .iter()
+            .all(|&(_, p)| self.rob.get(p).is_none_or(|p| p.is_done(now)))
+        {
             return false;
         }
         let mut inputs = Inputs::new();
-        for &(loc, producer) in &e.srcs[..usize::from(e.n_srcs)] {
-            match self.source(loc, producer, now) {
-                Some(v) => inputs.push(loc, v),
-                None => return self.set_wait(seq, Wait::Operands),
-            }
+        for &(loc, producer) in srcs {
+            inputs.push(loc, self.source(loc, producer));
         }
+        let uop = e.q.uop;
+        let inst_seq = e.q.inst_seq;
         let serializing = e.q.class.contains(InstClass::SERIALIZING);
         let head_inst = self.rob.head().map(|h| h.q.inst_seq) == Some(inst_seq);
         if let Some(b) = self.blocking_barrier(inst_seq, is_load) {

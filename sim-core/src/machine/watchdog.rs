@@ -101,12 +101,12 @@ fn describe(core: &Core, memsys: &MemSys, cache: &DecodeCache) -> String {
         None => "complete, waiting to retire".to_string(),
         Some(e) if e.issued != NOT_YET => format!("executing until cycle {}", e.done),
         Some(e) => match e.wait {
-            Wait::Nothing => "waiting to issue".to_string(),
-            Wait::Operands => "waiting for source operands".to_string(),
+            Wait::Nothing => "waiting for source operands".to_string(),
             Wait::Fence(seq) => format!("waiting for fence #{seq}"),
             Wait::OlderInstructions => "waiting for older instructions".to_string(),
             Wait::StoreBufferDrain => "waiting for the store buffer to drain".to_string(),
             Wait::OlderStoreAddress => "waiting for an older store's address".to_string(),
+            Wait::OlderStoreData => "waiting for an older store's data".to_string(),
             Wait::PartialForward => "waiting for a partially overlapping older store".to_string(),
             Wait::LineBusy { line, .. } | Wait::Ownership { line } => {
                 format!(
