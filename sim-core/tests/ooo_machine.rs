@@ -264,3 +264,26 @@ fn cross_modified_code_can_run_stale_until_serialized() {
         "lazy I-cache: serialization drops stale lines"
     );
 }
+
+#[test]
+fn mispredictions_are_traced_and_counted() {
+    let config = MachineConfig {
+        trace: true,
+        ..MachineConfig::default()
+    };
+    let mut m = machine(
+        &["mov ecx, 20\nagain:\ntest ecx, 3\njz skip\nadd eax, 1\nskip:\ndec ecx\njnz again"],
+        "",
+        config,
+    );
+    let out = m.run();
+    assert_eq!(out.stop, StopReason::AllHalted);
+    assert_eq!(m.regs(0)[0], 15);
+    let traced = m
+        .take_trace()
+        .iter()
+        .filter(|e| matches!(e, TraceEvent::Mispredict { .. }))
+        .count() as u64;
+    assert!(traced > 0);
+    assert_eq!(traced, out.per_core[0].mispredicts);
+}

@@ -56,8 +56,11 @@ impl Shared<'_> {
 /// Why a core throws away in-flight work.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum FlushCause {
-    /// A branch went elsewhere than predicted.
-    Mispredict,
+    /// The branch at this address went elsewhere than predicted.
+    Mispredict {
+        /// Address of the branch instruction.
+        ip: u64,
+    },
     /// A machine clear.
     Clear(ClearReason),
 }
@@ -206,8 +209,15 @@ impl Core {
     pub(super) fn flush(&mut self, flush: Flush, now: u64, sh: &mut Shared) {
         let keeps = |inst_seq: u64| flush.keep_upto.is_some_and(|k| inst_seq <= k);
         let penalty = match flush.cause {
-            FlushCause::Mispredict => {
+            FlushCause::Mispredict { ip } => {
                 self.stats.mispredicts += 1;
+                let inst_seq = flush.keep_upto.unwrap_or(0);
+                sh.emit(TraceEvent::Mispredict {
+                    core: self.id as u16,
+                    cycle: now,
+                    inst_seq,
+                    ip,
+                });
                 self.config.mispredict_penalty
             }
             FlushCause::Clear(reason) => {
@@ -248,13 +258,8 @@ impl Core {
             self.barriers.pop_back();
         }
         self.rename_blocked_by = self.rename_blocked_by.filter(|&s| keeps(s));
-        if let Some((inst_seq, a, b)) = self.held_lock.filter(|h| !keeps(h.0)) {
-            let _ = inst_seq;
-            sh.memsys.unlock(self.id, a);
-            if let Some(b) = b {
-                sh.memsys.unlock(self.id, b);
-            }
-            self.held_lock = None;
+        if self.held_lock.is_some_and(|h| !keeps(h.0)) {
+            self.release_lock(sh);
         }
         self.pending_flush = self
             .pending_flush
@@ -479,7 +484,7 @@ impl Core {
                         restart: actual,
                         at: now + latency,
                         ras: e.q.ras,
-                        cause: FlushCause::Mispredict,
+                        cause: FlushCause::Mispredict { ip: e.q.ip },
                     };
                     self.request_flush(flush);
                 }

@@ -5,7 +5,7 @@
 //! core that fetched old bytes keeps executing the old instruction, and new bytes at
 //! the same address get a new entry (stale-code detection relies on this).
 
-use std::collections::HashMap;
+use super::addr_map::AddrMap;
 
 use isa::decode::{DecodedInst, decode_inst};
 
@@ -16,7 +16,7 @@ pub type InstId = u32;
 #[derive(Debug, Default)]
 pub struct DecodeCache {
     insts: Vec<DecodedInst>,
-    by_ip: HashMap<u64, InstId>,
+    by_ip: AddrMap<InstId>,
 }
 
 /// Why a window of bytes could not be decoded.

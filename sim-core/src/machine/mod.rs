@@ -6,6 +6,7 @@
 //! stores become visible in program order when they leave the store buffer; fences,
 //! locked instructions and serializing instructions wait for the buffer to drain.
 
+mod addr_map;
 mod config;
 mod core;
 mod decode_cache;
