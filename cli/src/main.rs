@@ -3,6 +3,7 @@
 
 mod cmd_asm;
 mod cmd_disasm;
+mod cmd_litmus;
 mod cmd_run;
 mod diagnostics;
 
@@ -29,6 +30,8 @@ enum Command {
     Disasm(cmd_disasm::DisasmArgs),
     /// Run a program and print each core's final state.
     Run(cmd_run::RunArgs),
+    /// Run herd7 litmus tests many times and check the outcomes against x86-TSO.
+    Litmus(cmd_litmus::LitmusArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
         Command::Asm(args) => cmd_asm::run(&args),
         Command::Disasm(args) => cmd_disasm::run(&args),
         Command::Run(args) => cmd_run::run(&args),
+        Command::Litmus(args) => cmd_litmus::run(&args),
     };
     match result {
         Ok(code) => code,

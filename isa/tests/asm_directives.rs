@@ -211,3 +211,35 @@ fn alignment_fill_follows_the_section_flags() {
     assert_eq!(bytes_of(&p, ".plain"), [0x90, 0, 0, 0, 0, 0, 0, 0, 0x90]);
     assert_eq!(bytes_of(&p, ".init"), [0x90, 0x0f, 0x1f, 0x00]);
 }
+
+#[test]
+fn fill_repeats_units_like_gnu() {
+    // GNU as stores at most 4 bytes of the value; wider units are zero-extended.
+    let p = program(".data\n.fill 1, 8, -1\n.fill 2, 2, 0x1234\n.fill 3\n.fill 2, 3, 0x112233\n");
+    let expected = [
+        0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0x34, 0x12, 0x34, 0x12, 0, 0, 0, 0x33, 0x22, 0x11,
+        0x33, 0x22, 0x11,
+    ];
+    assert_eq!(bytes_of(&p, ".data"), expected);
+}
+
+#[test]
+fn rept_blocks_repeat_and_nest() {
+    let p = program(
+        ".equ N, 2\n.data\n.rept N\n.byte 7\n.rept 2\n.byte 8\n.endr\n.endr\n.rept 0\n.byte 9\n.endr\n",
+    );
+    assert_eq!(bytes_of(&p, ".data"), [7, 8, 8, 7, 8, 8]);
+    let lines: Vec<usize> = p.listing.iter().map(|e| e.line).collect();
+    assert_eq!(
+        lines,
+        [4, 6, 6, 4, 6, 6],
+        "repeated statements keep their source lines"
+    );
+}
+
+#[test]
+fn rept_with_local_labels() {
+    // Each repetition defines a new `1:`; `1b` is the one just defined.
+    let p = program(".rept 2\n1: jmp 1b\n.endr\n");
+    assert_eq!(bytes_of(&p, ".text"), [0xeb, 0xfe, 0xeb, 0xfe]);
+}

@@ -5,6 +5,12 @@
 
 use isa::asm::assemble;
 
+fn text_section(src: &str) -> Vec<u8> {
+    let program = assemble(src).unwrap_or_else(|error| panic!("{src:?}: {error}"));
+    let text = program.sections.into_iter().find(|s| s.name == ".text");
+    text.map(|s| s.bytes).unwrap_or_default()
+}
+
 fn text(src: &str) -> Vec<u8> {
     let program = assemble(src).unwrap_or_else(|error| panic!("{src:?}: {error}"));
     program
@@ -78,4 +84,12 @@ fn memory_addressing_forms() {
         [0x0f, 0x1f, 0x04, 0x00]
     );
     assert_eq!(text("mov eax, [ebx]"), [0x67, 0x8b, 0x03]);
+}
+
+#[test]
+fn a_length_computed_from_labels_is_an_immediate() {
+    // `len = . - msg` is a difference of addresses: GNU reads `len` as a number
+    // (once defined; a name defined later reads as a memory operand).
+    let src = ".data\nmsg: .ascii \"hello\"\nlen = . - msg\n.text\nmov edx, len\n";
+    assert_eq!(text_section(src), [0xba, 0x05, 0x00, 0x00, 0x00]);
 }

@@ -184,3 +184,46 @@ fn unknown_directive_suggests_the_nearest_one() {
     assert_eq!(error.message, "unknown directive `.aling`");
     assert_eq!(error.hint.as_deref(), Some("did you mean `.align`?"));
 }
+
+#[test]
+fn condition_code_aliases_are_suggested_too() {
+    let error = error_of("jnzz somewhere");
+    assert_eq!(error.hint.as_deref(), Some("did you mean `jnz`?"));
+}
+
+#[test]
+fn a_semicolon_is_a_comment_not_a_separator() {
+    let error = error_of("rep; movsb");
+    assert_eq!((error.col, error.len), (1, 3));
+    assert_eq!(
+        error.message,
+        "`rep` must be followed by an instruction on the same line"
+    );
+    assert_eq!(
+        error.hint.as_deref(),
+        Some(
+            "put the instruction after `rep` on this line (`;` starts a comment; it does not separate statements)"
+        )
+    );
+}
+
+#[test]
+fn rept_needs_a_matching_endr_and_a_constant_count() {
+    let unclosed = error_of("nop\n.rept 3\nnop\n");
+    assert_eq!((unclosed.line, unclosed.col, unclosed.len), (2, 1, 5));
+    assert_eq!(unclosed.message, "`.rept` without `.endr`");
+    let stray = error_of(".endr\n");
+    assert_eq!(stray.message, "`.endr` without `.rept`");
+    let counted_by_label = error_of("here:\n.rept here\n.endr\n");
+    assert_eq!((counted_by_label.line, counted_by_label.col), (2, 7));
+    assert_eq!(
+        counted_by_label.message,
+        "the `.rept` count must be a constant of 0 or more"
+    );
+    let huge = error_of(".rept 1 << 40\nnop\n.endr\n");
+    assert!(
+        huge.message.starts_with("`.rept` expands to more than"),
+        "{}",
+        huge.message
+    );
+}

@@ -7,7 +7,7 @@ use isa::asm::assemble;
 use proptest::prelude::*;
 
 /// A valid program exercising most of the syntax; mutated below.
-const VALID: &str = include_str!("gas_diff_layout.s");
+const VALID: &str = include_str!("gas_diff/layout.s");
 
 const EXTRA_VALID: &str = "
 .intel_syntax noprefix
@@ -104,6 +104,8 @@ const FRAGMENTS: &[&str] = &[
     "8",
     "0x7fffffff",
     "0xffffffffffffffff",
+    "<< 63",
+    "* 0x7fffffffffffffff",
     "-0x80",
     "4096",
     "99999999999",
@@ -185,6 +187,72 @@ fn apply(text: &str, mutation: &Mutation) -> String {
     text
 }
 
+/// Statement heads whose operand is an expression, to be followed by extreme values.
+const VALUE_HEADS: &[&str] = &[
+    ".org",
+    ".skip",
+    ".zero",
+    ".byte",
+    ".word",
+    ".long",
+    ".quad",
+    ".p2align",
+    ".align",
+    ".base",
+    ".equ X,",
+    "jmp",
+    "je",
+    "loop",
+    "call",
+    "push",
+    "mov rax,",
+    "mov eax,",
+    "add eax,",
+    "mov al,",
+    "movabs rax,",
+    "lea rax, [rip +",
+    "mov eax, [rax +",
+    "mov eax, [",
+    "int",
+    "ret",
+    "enter 8,",
+    "mov rax, offset",
+];
+
+fn extreme_number() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<i64>().prop_map(|n| n.to_string()),
+        any::<u64>().prop_map(|n| format!("{n:#x}")),
+        prop::sample::select(
+            &[
+                "0",
+                "-1",
+                "1 << 63",
+                "1 << 127",
+                "-(1 << 126)",
+                ".",
+                "label",
+                "label - ."
+            ][..]
+        )
+        .prop_map(String::from),
+    ]
+}
+
+fn extreme_statement() -> impl Strategy<Value = String> {
+    let operator = prop::sample::select(&["+", "-", "*", "/", "%", "<<", ">>", "&", "|", "^"][..]);
+    (
+        prop::sample::select(VALUE_HEADS),
+        extreme_number(),
+        operator,
+        extreme_number(),
+    )
+        .prop_map(|(head, a, op, b)| {
+            let close = if head.contains('[') { "]" } else { "" };
+            format!("label:\n{head} {a} {op} {b}{close}\n")
+        })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -196,6 +264,11 @@ proptest! {
     #[test]
     fn token_soup_never_panics(text in token_soup()) {
         let _ = assemble(&text);
+    }
+
+    #[test]
+    fn extreme_values_never_panic(statements in prop::collection::vec(extreme_statement(), 1..4)) {
+        let _ = assemble(&statements.concat().replacen("label:", "", statements.len() - 1));
     }
 
     #[test]

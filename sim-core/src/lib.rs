@@ -4,3 +4,4 @@
 pub mod machine;
 pub mod mem;
 pub mod reference;
+pub mod system;

@@ -1,6 +1,6 @@
 //! Builds an `iced_x86::Instruction` for a chosen code and encodes it.
 
-use super::error::{Span, SpanError, SpanResult};
+use super::error::{Span, SpanError, SpanResult, signed_hex};
 use super::operand::{Memory, Operand, OperandKind, Value};
 use super::parse::Prefix;
 use super::select::{implicit_string_operands, selector_register};
@@ -156,7 +156,7 @@ fn set_memory(
         let target = if relocatable {
             displacement
         } else {
-            next_ip(request) + displacement
+            next_ip(request).saturating_add(displacement)
         };
         let distance = distance_from_next_ip(request, target);
         if i32::try_from(distance).is_err() && request.len > 0 {
@@ -188,19 +188,26 @@ fn set_memory(
     } else {
         full_width
     };
+    let is_moffs = request.code.op_code().op_kinds().contains(&K::mem_offs);
     let fits = match displ_size {
-        8 if request.code.op_code().op_kinds().contains(&K::mem_offs) => {
-            as_i64(displacement).is_some()
-        }
+        8 if is_moffs => as_i64(displacement).is_some(),
         4 => (-0x8000_0000..=0xffff_ffff).contains(&displacement),
         _ => as_i64(displacement).is_some_and(|v| i32::try_from(v).is_ok()),
     };
     if !fits {
-        return Err(SpanError::new(
-            span,
-            format!("displacement {displacement:#x} does not fit in 32 bits"),
-        )
-        .with_hint("use `movabs` with a 64-bit absolute address, or `[rip + label]`"));
+        let (bits, hint) = if is_moffs {
+            (64, "addresses have 64 bits")
+        } else {
+            (
+                32,
+                "use `movabs` with a 64-bit absolute address, or `[rip + label]`",
+            )
+        };
+        let message = format!(
+            "displacement {} does not fit in {bits} bits",
+            signed_hex(displacement)
+        );
+        return Err(SpanError::new(span, message).with_hint(hint));
     }
     instruction.set_memory_displacement64(displacement as u64);
     instruction.set_memory_displ_size(displ_size);
@@ -300,6 +307,13 @@ pub(crate) fn encode(request: &EncodeRequest<'_>, resolve: Resolve<'_>) -> SpanR
             )?,
             OperandKind::Value(value) if matches!(kind, K::br64_1 | K::br64_4) => {
                 let target = resolve(value)?;
+                if as_i64(target).is_none() {
+                    let message = format!(
+                        "branch target {} does not fit in 64 bits",
+                        signed_hex(target)
+                    );
+                    return Err(SpanError::new(operand.span, message));
+                }
                 let distance = distance_from_next_ip(request, target);
                 let in_reach = if kind == K::br64_1 {
                     i8::try_from(distance).is_ok()
@@ -335,7 +349,7 @@ pub(crate) fn encode(request: &EncodeRequest<'_>, resolve: Resolve<'_>) -> SpanR
             OperandKind::Value(value) => {
                 let number = resolve(value)?;
                 if !imm_fits(kind, number) {
-                    return Err(SpanError::new(operand.span, format!("value {number:#x} does not fit in this immediate"))
+                    return Err(SpanError::new(operand.span, format!("value {} does not fit in this immediate", signed_hex(number)))
                         .with_hint("addresses used as immediates must fit in 32 bits, sign-extended; use `movabs`"));
                 }
                 set_immediate(&mut instruction, index, kind, number, seen_immediate);

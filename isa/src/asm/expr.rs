@@ -78,19 +78,19 @@ impl Expr {
     }
 
     /// How many times an address is added in: `label` and `label+4` count 1,
-    /// `b-a` counts 0. `is_address` says which symbols are addresses (labels, or
-    /// names not yet known to be constants). `None` for non-linear uses.
-    pub(crate) fn address_weight(&self, is_address: &dyn Fn(&str) -> bool) -> Option<i64> {
+    /// `b-a` counts 0. `weight_of` gives each symbol's own weight (`None` when
+    /// it is not linear in addresses). `None` for non-linear uses.
+    pub(crate) fn address_weight(&self, weight_of: &dyn Fn(&str) -> Option<i64>) -> Option<i64> {
         match self {
             Expr::Num(..) | Expr::Reg(..) => Some(0),
             Expr::Here(_) => Some(1),
-            Expr::Symbol(name, _) => Some(i64::from(is_address(name))),
-            Expr::Unary(UnOp::Neg, inner) => inner.address_weight(is_address).map(|w| -w),
-            Expr::Unary(UnOp::Not, inner) => (inner.address_weight(is_address)? == 0).then_some(0),
+            Expr::Symbol(name, _) => weight_of(name),
+            Expr::Unary(UnOp::Neg, inner) => inner.address_weight(weight_of).map(|w| -w),
+            Expr::Unary(UnOp::Not, inner) => (inner.address_weight(weight_of)? == 0).then_some(0),
             Expr::Binary(op, lhs, rhs) => {
                 let (l, r) = (
-                    lhs.address_weight(is_address)?,
-                    rhs.address_weight(is_address)?,
+                    lhs.address_weight(weight_of)?,
+                    rhs.address_weight(weight_of)?,
                 );
                 match op {
                     BinOp::Add => Some(l + r),
@@ -161,6 +161,18 @@ pub(crate) fn eval(
             result.ok_or_else(|| overflow(span))
         }
     }
+}
+
+/// The value of `expr` when it does not depend on the address (`.`) and every
+/// symbol it uses is resolved by `constants`.
+pub(crate) fn constant_value(
+    expr: &Expr,
+    constants: &dyn Fn(&str) -> Option<i128>,
+) -> Option<i128> {
+    if expr.mentions_here() {
+        return None;
+    }
+    eval(expr, constants, 0).ok()
 }
 
 /// A cursor over the tokens of one line.

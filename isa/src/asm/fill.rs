@@ -39,3 +39,22 @@ pub(crate) fn data_value_bytes(value: i128, width: usize) -> Option<Vec<u8>> {
     let bytes = (value.rem_euclid(modulus) as u64).to_le_bytes();
     Some(bytes[..width].to_vec())
 }
+
+/// `count` units of `unit` bytes, each holding `value` as GNU's `.fill` stores
+/// it: little-endian, truncated to 4 bytes and zero-extended beyond that.
+pub(crate) fn fill_bytes(count: u64, unit: u64, value: i128) -> Option<Vec<u8>> {
+    let unit = usize::try_from(unit).ok().filter(|&u| u <= 8)?;
+    let total = usize::try_from(count)
+        .ok()?
+        .checked_mul(unit)
+        .filter(|&t| t <= 16 << 20)?;
+    let low_word = (value as u32).to_le_bytes();
+    let pattern: Vec<u8> = (0..unit)
+        .map(|i| low_word.get(i).copied().unwrap_or(0))
+        .collect();
+    let mut bytes = Vec::with_capacity(total);
+    for _ in 0..count {
+        bytes.extend_from_slice(&pattern);
+    }
+    Some(bytes)
+}

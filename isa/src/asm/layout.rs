@@ -8,9 +8,9 @@
 //! reports errors and emits bytes.
 
 use super::encode::{EncodeRequest, as_i64, encode};
-use super::error::{AsmError, Span, SpanError, SpanResult, nearest};
+use super::error::{AsmError, Span, SpanError, SpanResult, nearest, signed_hex};
 use super::expr::{EvalError, Expr, eval};
-use super::fill::{code_padding, data_value_bytes};
+use super::fill::{code_padding, data_value_bytes, fill_bytes};
 use super::operand::{OperandKind, Value};
 use super::parse::{AlignUnit, Item, ItemKind, LOCAL_LABEL_MARKER, display_symbol};
 use super::select::Selection;
@@ -196,6 +196,17 @@ impl Pass<'_> {
         let address = self.address();
         let section = &mut self.out.sections[self.current];
         let end = section.offset.saturating_add(len);
+        let past_address_space =
+            u128::from(section.base.unwrap_or(0)) + u128::from(end) > u128::from(u64::MAX) + 1;
+        if past_address_space {
+            return Err(SpanError::new(
+                span,
+                format!(
+                    "section `{}` would extend past the end of the address space",
+                    section.name
+                ),
+            ));
+        }
         if end > MAX_SECTION_SIZE {
             return Err(SpanError::new(
                 span,
@@ -324,7 +335,11 @@ impl Layout<'_> {
                     absolute |= pass.out.label_sections.contains_key(name)
                 });
                 let base = i128::from(pass.section().base.unwrap_or(0));
-                let target = if absolute { value - base } else { value };
+                let target = if absolute {
+                    value.saturating_sub(base)
+                } else {
+                    value
+                };
                 let offset = i128::from(pass.section().offset);
                 if target < offset {
                     return Err(SpanError::new(
@@ -335,7 +350,7 @@ impl Layout<'_> {
                         "the location counter is already at offset {offset:#x}"
                     )));
                 }
-                let gap = u64::try_from(target - offset).unwrap_or(u64::MAX);
+                let gap = u64::try_from(target.saturating_sub(offset)).unwrap_or(u64::MAX);
                 pass.place(
                     item.span,
                     item.line,
@@ -383,29 +398,38 @@ impl Layout<'_> {
             ItemKind::Data { width, values } => {
                 let mut bytes = Vec::with_capacity(width * values.len());
                 for value in values {
-                    let here = pass.address() + bytes.len() as u64;
+                    let here = pass.address().wrapping_add(bytes.len() as u64);
                     let number = pass.eval(value, here)?;
                     bytes.extend(data_value_bytes(number, *width).ok_or_else(|| {
                         SpanError::new(
                             value.span(),
-                            format!("value {number:#x} does not fit in {width} byte(s)"),
+                            format!(
+                                "value {} does not fit in {width} byte(s)",
+                                signed_hex(number)
+                            ),
                         )
                     })?);
                 }
                 pass.emit_bytes(item, source, bytes)?;
             }
             ItemKind::Ascii(bytes) => pass.emit_bytes(item, source, bytes.clone())?,
-            ItemKind::Fill { count, value } => {
+            ItemKind::Fill { count, unit, value } => {
                 let count = pass.count(count, "fill count")?;
-                let byte = match value {
-                    Some(expr) => pass.eval(expr, pass.address())? as u8,
+                let unit = match unit {
+                    Some(expr) => pass.count(expr, "fill size")?,
+                    None => 1,
+                };
+                let value = match value {
+                    Some(expr) => pass.eval(expr, pass.address())?,
                     None => 0,
                 };
-                pass.emit_bytes(
-                    item,
-                    source,
-                    vec![byte; usize::try_from(count).unwrap_or(0)],
-                )?;
+                let bytes = fill_bytes(count, unit, value).ok_or_else(|| {
+                    SpanError::new(
+                        item.span,
+                        "a fill must be at most 16 MiB of units of 0 to 8 bytes",
+                    )
+                })?;
+                pass.emit_bytes(item, source, bytes)?;
             }
             ItemKind::Instruction(instruction) => {
                 let Some(selection) = self.selections.get(index).and_then(Option::as_ref) else {
@@ -442,7 +466,7 @@ impl Layout<'_> {
         let base = as_i64(value).map(|v| v as u64).ok_or_else(|| {
             SpanError::new(
                 expr.span(),
-                format!("address {value:#x} does not fit in 64 bits"),
+                format!("address {} does not fit in 64 bits", signed_hex(value)),
             )
         })?;
         let section = pass.section();
@@ -503,7 +527,7 @@ impl Layout<'_> {
                 });
                 let lookup = |name: &str| measured.symbols.get(name).copied();
                 let distance = eval(expr, &lookup, i128::from(address))
-                    .map(|target| target - i128::from(address) - short.len as i128);
+                    .map(|target| target.saturating_sub(i128::from(address) + short.len as i128));
                 (labels > 0 || expr.mentions_here())
                     && same_section
                     && distance.is_ok_and(|d| (-128..=127).contains(&d))

@@ -39,6 +39,7 @@
 //! `.align`/`.balign` (bytes), `.p2align` (power of two), each with optional fill
 //! and max-skip, `.byte`, `.word`/`.short`/`.value`/`.2byte`, `.long`/`.int`/`.4byte`,
 //! `.quad`/`.8byte`, `.ascii`, `.asciz`/`.string`, `.zero`, `.skip`/`.space`,
+//! `.fill COUNT[,SIZE[,VALUE]]`, `.rept N` ... `.endr` (nestable),
 //! `.equ`/`.set`/`NAME = expr`, `.sync_point NAME` (records the symbol
 //! `sync_point.NAME`, emits nothing), and, ignored, `.intel_syntax noprefix`,
 //! `.globl`, `.global`, `.type`, `.size`, `.file`, `.ident`, `.local`, `.weak`,
@@ -60,6 +61,7 @@ mod layout;
 mod lexer;
 mod operand;
 mod parse;
+mod repeat;
 mod select;
 mod table;
 
@@ -118,13 +120,7 @@ pub struct ListingEntry {
 /// errors only found once addresses are known) is returned.
 pub fn assemble(src: &str) -> Result<Program, AsmError> {
     let lines: Vec<&str> = src.lines().collect();
-    let mut parser = parse::Parser::new();
-    for (index, text) in lines.iter().enumerate() {
-        parser
-            .parse_line(index, text)
-            .map_err(|error| error.on_line(index + 1, text))?;
-    }
-    let items = parser.items;
+    let items = repeat::parse_source(&lines)?;
     let selections = items
         .iter()
         .map(|item| match &item.kind {

@@ -1,7 +1,7 @@
 //! Instruction operands: registers, memory references and values.
 
 use super::error::{Span, SpanError, SpanResult};
-use super::expr::{BinOp, Cursor, Expr, UnOp, eval};
+use super::expr::{BinOp, Cursor, Expr, UnOp, constant_value, eval};
 use super::lexer::{Tok, Token};
 use super::table;
 use iced_x86::Register;
@@ -58,8 +58,15 @@ pub(crate) struct Operand {
     pub kind: OperandKind,
 }
 
-/// Resolves symbols known to be constants at this point of the source.
-pub(crate) type ConstantLookup<'a> = &'a dyn Fn(&str) -> Option<i128>;
+/// What is known about symbols at this point of the source.
+pub(crate) trait SymbolFacts {
+    /// The value of a symbol defined earlier as a constant.
+    fn constant(&self, name: &str) -> Option<i128>;
+    /// How many addresses the symbol's value adds in: 1 for labels and names not
+    /// defined yet, 0 for constants and differences of labels (`len = . - msg`),
+    /// `None` when it is not linear in addresses.
+    fn address_weight(&self, name: &str) -> Option<i64>;
+}
 
 const SIZE_KEYWORDS: &[(&str, usize)] = &[
     ("byte", 1),
@@ -74,14 +81,10 @@ const SIZE_KEYWORDS: &[(&str, usize)] = &[
     ("zmmword", 64),
 ];
 
-/// Builds a [`Value`] from `expr`, classifying it with the constants known so far.
-pub(crate) fn value(expr: Expr, constants: ConstantLookup<'_>, is_offset: bool) -> Value {
-    let constant = if expr.mentions_here() {
-        None
-    } else {
-        eval(&expr, constants, 0).ok()
-    };
-    let weight = expr.address_weight(&|name| constants(name).is_none());
+/// Builds a [`Value`] from `expr`, classifying it with what is known so far.
+pub(crate) fn value(expr: Expr, facts: &dyn SymbolFacts, is_offset: bool) -> Value {
+    let constant = constant_value(&expr, &|name| facts.constant(name));
+    let weight = expr.address_weight(&|name| facts.address_weight(name));
     Value {
         is_address: !is_offset && constant.is_none() && weight != Some(0),
         constant,
@@ -92,7 +95,7 @@ pub(crate) fn value(expr: Expr, constants: ConstantLookup<'_>, is_offset: bool) 
 /// Parses one operand, stopping before a `,` or the end of the line.
 pub(crate) fn parse_operand(
     cursor: &mut Cursor<'_>,
-    constants: ConstantLookup<'_>,
+    facts: &dyn SymbolFacts,
 ) -> SpanResult<Operand> {
     let start = cursor.here_span();
     let size = parse_size_keyword(cursor);
@@ -101,7 +104,7 @@ pub(crate) fn parse_operand(
         let span = start.to(cursor.prev_span());
         return Ok(Operand {
             span,
-            kind: OperandKind::Value(value(expr, constants, true)),
+            kind: OperandKind::Value(value(expr, facts, true)),
         });
     }
     let segment = parse_segment_override(cursor);
@@ -112,7 +115,7 @@ pub(crate) fn parse_operand(
             ..
         })
     ) {
-        let mut memory = parse_bracket(cursor, constants)?;
+        let mut memory = parse_bracket(cursor, facts)?;
         memory.size = size;
         memory.segment = segment;
         let span = start.to(cursor.prev_span());
@@ -138,7 +141,7 @@ pub(crate) fn parse_operand(
     }
     let expr = cursor.expr(false)?;
     let span = start.to(cursor.prev_span());
-    let value = value(expr, constants, false);
+    let value = value(expr, facts, false);
     let kind = if size.is_some() || segment != Register::None {
         OperandKind::Mem(Memory {
             size,
@@ -208,7 +211,7 @@ struct RegisterTerm {
 }
 
 /// Parses `[...]` into base, index, scale and displacement.
-fn parse_bracket(cursor: &mut Cursor<'_>, constants: ConstantLookup<'_>) -> SpanResult<Memory> {
+fn parse_bracket(cursor: &mut Cursor<'_>, facts: &dyn SymbolFacts) -> SpanResult<Memory> {
     let open = cursor.here_span();
     cursor.expect_punct('[')?;
     let expr = cursor.expr(true)?;
@@ -216,7 +219,7 @@ fn parse_bracket(cursor: &mut Cursor<'_>, constants: ConstantLookup<'_>) -> Span
     let span = open.to(cursor.prev_span());
     let mut registers = Vec::new();
     let mut displacement = Vec::new();
-    split_address(expr, false, constants, &mut registers, &mut displacement)?;
+    split_address(expr, false, facts, &mut registers, &mut displacement)?;
     let (base, index, scale) = assign_registers(&registers, span)?;
     let displacement = displacement
         .into_iter()
@@ -227,7 +230,7 @@ fn parse_bracket(cursor: &mut Cursor<'_>, constants: ConstantLookup<'_>) -> Span
         base,
         index,
         scale,
-        displacement: displacement.map(|expr| value(expr, constants, true)),
+        displacement: displacement.map(|expr| value(expr, facts, true)),
     })
 }
 
@@ -244,7 +247,7 @@ fn contains_register(expr: &Expr) -> bool {
 fn split_address(
     expr: Expr,
     negated: bool,
-    constants: ConstantLookup<'_>,
+    facts: &dyn SymbolFacts,
     registers: &mut Vec<RegisterTerm>,
     displacement: &mut Vec<Expr>,
 ) -> SpanResult<()> {
@@ -263,12 +266,12 @@ fn split_address(
     };
     match expr {
         Expr::Binary(BinOp::Add, lhs, rhs) => {
-            split_address(*lhs, negated, constants, registers, displacement)?;
-            split_address(*rhs, negated, constants, registers, displacement)
+            split_address(*lhs, negated, facts, registers, displacement)?;
+            split_address(*rhs, negated, facts, registers, displacement)
         }
         Expr::Binary(BinOp::Sub, lhs, rhs) => {
-            split_address(*lhs, negated, constants, registers, displacement)?;
-            split_address(*rhs, !negated, constants, registers, displacement)
+            split_address(*lhs, negated, facts, registers, displacement)?;
+            split_address(*rhs, !negated, facts, registers, displacement)
         }
         _ if negated => Err(SpanError::new(
             span,
@@ -289,7 +292,7 @@ fn split_address(
                 }
                 _ => return Err(bad()),
             };
-            let scale = eval(&factor, constants, 0).map_err(|_| {
+            let scale = eval(&factor, &|name| facts.constant(name), 0).map_err(|_| {
                 SpanError::new(span, "the scale must be a constant").with_hint("use 1, 2, 4 or 8")
             })?;
             registers.push(RegisterTerm {

@@ -1,9 +1,9 @@
 //! Source text to a flat list of statements ([`Item`]s).
 
 use super::error::{Span, SpanError, SpanResult, nearest};
-use super::expr::{Cursor, Expr, eval};
+use super::expr::{self, Cursor, Expr};
 use super::lexer::{Tok, Token, is_local_label_reference, tokenize};
-use super::operand::{Operand, parse_operand};
+use super::operand::{Operand, SymbolFacts, parse_operand};
 use super::table;
 use std::collections::HashMap;
 
@@ -60,8 +60,10 @@ pub(crate) enum ItemKind {
         values: Vec<Expr>,
     },
     Ascii(Vec<u8>),
+    /// `count` repetitions of `value` stored in `unit` bytes (1 unless given).
     Fill {
         count: Expr,
+        unit: Option<Expr>,
         value: Option<Expr>,
     },
     Instruction(Instruction),
@@ -127,6 +129,9 @@ const DIRECTIVES: &[&str] = &[
     ".asciz",
     ".string",
     ".zero",
+    ".fill",
+    ".rept",
+    ".endr",
     ".skip",
     ".space",
     ".equ",
@@ -138,6 +143,8 @@ const DIRECTIVES: &[&str] = &[
 /// operands can be classified the way GNU `as` does in its single pass.
 pub(crate) struct Parser {
     constants: HashMap<String, i128>,
+    /// Address weight of symbols assigned values that depend on addresses.
+    address_weights: HashMap<String, Option<i64>>,
     /// Label name to the 0-based line defining it.
     labels: HashMap<String, usize>,
     /// How many times each local numeric label `N:` has been defined so far.
@@ -149,10 +156,16 @@ impl Parser {
     pub(crate) fn new() -> Self {
         Parser {
             constants: HashMap::new(),
+            address_weights: HashMap::new(),
             labels: HashMap::new(),
             local_labels: HashMap::new(),
             items: Vec::new(),
         }
+    }
+
+    /// The value of `expr` if it only involves numbers and constants defined so far.
+    pub(crate) fn constant_value(&self, value: &Expr) -> Option<i128> {
+        expr::constant_value(value, &|name| self.constant(name))
     }
 
     /// Parses line `line` (0-based) and appends its statements.
@@ -303,16 +316,17 @@ impl Parser {
                 format!("`{name}` is a register name and cannot be a symbol"),
             ));
         }
-        let constants = &self.constants;
-        let constant = if value.mentions_here() {
-            None
-        } else {
-            eval(&value, &|n| constants.get(n).copied(), 0).ok()
-        };
-        match constant {
-            Some(v) => self.constants.insert(name.to_string(), v),
-            None => self.constants.remove(name),
-        };
+        match self.constant_value(&value) {
+            Some(v) => {
+                self.constants.insert(name.to_string(), v);
+                self.address_weights.remove(name);
+            }
+            None => {
+                let weight = value.address_weight(&|symbol| self.address_weight(symbol));
+                self.constants.remove(name);
+                self.address_weights.insert(name.to_string(), weight);
+            }
+        }
         Ok(ItemKind::Assign {
             name: name.to_string(),
             value,
@@ -335,11 +349,10 @@ impl Parser {
                 "rep" | "repe" | "repz" => Prefix::Rep,
                 "repne" | "repnz" => Prefix::Repne,
                 _ => {
-                    let constants = |name: &str| self.constants.get(name).copied();
                     let mut operands = Vec::new();
                     if !cursor.at_end() {
                         loop {
-                            operands.push(parse_operand(cursor, &constants)?);
+                            operands.push(parse_operand(cursor, self)?);
                             if !cursor.eat_punct(',') {
                                 break;
                             }
@@ -359,7 +372,11 @@ impl Parser {
                 return Err(SpanError::new(
                     *span,
                     format!("`{lower}` must be followed by an instruction on the same line"),
-                ));
+                )
+                .with_hint(format!(
+                    "put the instruction after `{lower}` on this line \
+                     (`;` starts a comment; it does not separate statements)"
+                )));
             }
         }
     }
@@ -477,7 +494,17 @@ impl Parser {
                 } else {
                     optional_argument(cursor)?
                 };
-                ItemKind::Fill { count, value }
+                ItemKind::Fill {
+                    count,
+                    unit: None,
+                    value,
+                }
+            }
+            ".fill" => {
+                let count = cursor.expr(false)?;
+                let unit = optional_argument(cursor)?;
+                let value = optional_argument(cursor)?;
+                ItemKind::Fill { count, unit, value }
             }
             ".equ" | ".set" => {
                 let Some(Token {
@@ -511,6 +538,19 @@ impl Parser {
             }
         };
         Ok(Some(kind))
+    }
+}
+
+impl SymbolFacts for Parser {
+    fn constant(&self, name: &str) -> Option<i128> {
+        self.constants.get(name).copied()
+    }
+
+    fn address_weight(&self, name: &str) -> Option<i64> {
+        if self.constants.contains_key(name) {
+            return Some(0);
+        }
+        self.address_weights.get(name).copied().unwrap_or(Some(1))
     }
 }
 

@@ -16,7 +16,10 @@ const MNEMONIC_ALIASES: &[(&str, &str)] = &[
     ("retq", "ret"),
 ];
 
-/// Condition-code aliases, completed with the `j`, `set` and `cmov` prefixes.
+/// Mnemonics that take a condition-code suffix.
+const CONDITION_PREFIXES: [&str; 3] = ["j", "set", "cmov"];
+
+/// Condition-code aliases, completed with the [`CONDITION_PREFIXES`].
 const CONDITION_ALIASES: &[(&str, &str)] = &[
     ("z", "e"),
     ("nz", "ne"),
@@ -77,7 +80,7 @@ pub(crate) fn canonical_mnemonic(name: &str) -> String {
     if let Some(&(_, iced)) = MNEMONIC_ALIASES.iter().find(|(gnu, _)| *gnu == name) {
         return iced.to_string();
     }
-    for prefix in ["j", "set", "cmov"] {
+    for prefix in CONDITION_PREFIXES {
         if let Some(condition) = name.strip_prefix(prefix)
             && let Some(&(_, canonical)) = CONDITION_ALIASES
                 .iter()
@@ -95,7 +98,24 @@ pub(crate) fn codes(canonical: &str) -> Option<&'static [Code]> {
 }
 
 /// Every mnemonic the assembler accepts, for "did you mean" hints.
+static ALL_MNEMONICS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let conditional = CONDITION_PREFIXES.iter().flat_map(|prefix| {
+        CONDITION_ALIASES
+            .iter()
+            .map(move |(alias, _)| format!("{prefix}{alias}"))
+    });
+    let aliases = MNEMONIC_ALIASES.iter().map(|(gnu, _)| gnu.to_string());
+    let mut names: Vec<String> = CODES_BY_MNEMONIC
+        .keys()
+        .cloned()
+        .chain(aliases)
+        .chain(conditional)
+        .collect();
+    names.sort();
+    names
+});
+
+/// Every mnemonic the assembler accepts, for "did you mean" hints.
 pub(crate) fn all_mnemonics() -> impl Iterator<Item = &'static str> {
-    let aliases = MNEMONIC_ALIASES.iter().map(|(gnu, _)| *gnu);
-    CODES_BY_MNEMONIC.keys().map(String::as_str).chain(aliases)
+    ALL_MNEMONICS.iter().map(String::as_str)
 }

@@ -77,6 +77,12 @@ cascade:
 cascade_end:
     jmp .
     je . + 2
+# Targets in another section always take the near form.
+    jmp data_start
+    jne data_end
+    .rept 2
+1:  jmp 1b
+    .endr
 # Local numeric labels.
 1:  nop
     jmp 1b
@@ -122,5 +128,16 @@ data_start:
     .int 8
     .short 9
     .value 10
+    .quad .
+    .long . - data_start, data_end - .
+    .fill 1, 8, -1
+    .fill 2, 3, 0x112233
+    .fill 2
+    .rept 3
+    .byte 5
+    .rept 2
+    .word 6
+    .endr
+    .endr
 data_end:
     .long data_end - data_start
