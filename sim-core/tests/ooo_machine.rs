@@ -3,7 +3,8 @@
 
 use isa::reg::Width;
 use sim_core::machine::{
-    ClearReason, CoreInit, Machine, MachineConfig, MemConfig, Stage, StopReason, TraceEvent,
+    ClearReason, CoreInit, IfetchCoherence, Machine, MachineConfig, MemConfig, Stage, StopReason,
+    TraceEvent,
 };
 use sim_core::mem::Memory;
 use sim_core::reference::Interpreter;
@@ -250,19 +251,34 @@ fn cross_modified_code_can_run_stale_until_serialized() {
             "cpuid after seeing the flag refetches (seed {seed})"
         );
     }
-    let lazy = MemConfig {
-        ifetch_coherence: sim_core::machine::IfetchCoherence::Lazy,
-        ..MemConfig::default()
-    };
-    let config = MachineConfig {
-        mem: lazy,
-        ..MachineConfig::default()
-    };
-    assert_eq!(
-        cross_modify("cpuid", config),
-        2,
-        "lazy I-cache: serialization drops stale lines"
-    );
+    let policies = [
+        IfetchCoherence::Lazy,
+        IfetchCoherence::Delayed { cycles: 5000 },
+    ];
+    for ifetch_coherence in policies {
+        let mem = MemConfig {
+            ifetch_coherence,
+            ..MemConfig::default()
+        };
+        let config = |seed| MachineConfig {
+            seed,
+            timing_jitter: 50,
+            mem: mem.clone(),
+            ..MachineConfig::default()
+        };
+        let always_stale = (0..8).all(|seed| cross_modify("", config(seed)) == 1);
+        assert!(
+            always_stale,
+            "{ifetch_coherence:?}: the I-cache keeps the old line"
+        );
+        for seed in 0..8 {
+            assert_eq!(
+                cross_modify("cpuid", config(seed)),
+                2,
+                "{ifetch_coherence:?}: serialization refetches"
+            );
+        }
+    }
 }
 
 #[test]
