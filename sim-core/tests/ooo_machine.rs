@@ -301,3 +301,40 @@ fn mispredictions_are_traced_and_counted() {
     assert!(traced > 0);
     assert_eq!(traced, out.per_core[0].mispredicts);
 }
+
+#[test]
+fn full_store_buffer_and_fences_stall_and_are_traced() {
+    let core = sim_core::machine::CoreConfig {
+        store_buffer: 2,
+        ..Default::default()
+    };
+    let config = MachineConfig {
+        core,
+        trace: true,
+        ..MachineConfig::default()
+    };
+    let stores = "mov dword ptr [0x10000], 1\nmov dword ptr [0x10100], 2\nmov dword ptr [0x10200], 3\nmov dword ptr [0x10300], 4";
+    let program = format!("{stores}\nmfence\nmov eax, dword ptr [0x10000]");
+    let mut m = machine(&[&program], "", config);
+    let out = m.run();
+    assert_eq!(out.stop, StopReason::AllHalted);
+    assert_eq!(m.regs(0)[0], 1);
+    assert!(out.per_core[0].sb_full_stalls > 0);
+    let trace = m.take_trace();
+    assert!(
+        trace
+            .iter()
+            .any(|e| matches!(e, TraceEvent::SbFull { core: 0, .. }))
+    );
+    assert!(
+        trace
+            .iter()
+            .any(|e| matches!(e, TraceEvent::FenceStall { core: 0, .. }))
+    );
+}
+
+#[test]
+fn machines_can_run_on_other_threads() {
+    fn send<T: Send>() {}
+    send::<Machine>();
+}
