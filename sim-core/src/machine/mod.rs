@@ -5,6 +5,21 @@
 //! (machine clear) if a line they read is written by another core before they retire;
 //! stores become visible in program order when they leave the store buffer; fences,
 //! locked instructions and serializing instructions wait for the buffer to drain.
+//!
+//! Each cycle, every core (in core order) applies a pending flush, drains its store
+//! buffer, completes loads whose line arrived, retires, issues, renames, decodes and
+//! fetches; stores that became visible are then snooped by the other cores.
+//!
+//! Modelled: 16-byte fetch through a prefetch buffer and a set-associative I-cache of
+//! byte copies; decode-time branch prediction (bimodal, BTB for indirect targets,
+//! return stack); a decoded-uop queue; value-capturing rename into a ROB; a scheduler
+//! with issue width, load/store ports and per-class latencies; loads that pass older
+//! stores once their addresses are known, forward from the store queue and the store
+//! buffer, and wait on partial overlaps; a FIFO store buffer draining one store per
+//! interval once its line is owned; MESI-style line ownership with one transfer at a
+//! time per line. Simplified: the data L1 has no capacity limit (a core keeps a line
+//! until another core takes it), there is no memory-dependence speculation, no
+//! TLB, and instruction-side fills are not part of the data coherence protocol.
 
 mod addr_map;
 mod config;
