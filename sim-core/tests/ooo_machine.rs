@@ -139,7 +139,7 @@ fn watchdog_explains_what_the_oldest_instruction_waits_for() {
         StopReason::Watchdog(report) => {
             let text = report.to_string();
             assert!(
-                text.contains("core 0: rob head #0 `mov eax, dword ptr [0x10000]` at 0x1000"),
+                text.contains("core 0: rob head #0 `mov eax, dword ptr [0x10000]` at 0x1000 waiting for line 0x10000 until cycle"),
                 "{text}"
             );
         }

@@ -99,7 +99,19 @@ fn describe(core: &Core, memsys: &MemSys, cache: &DecodeCache) -> String {
         .find(|e| e.done == NOT_YET);
     let why = match pending {
         None => "complete, waiting to retire".to_string(),
-        Some(e) if e.issued != NOT_YET => format!("executing until cycle {}", e.done),
+        Some(e) if e.issued != NOT_YET => {
+            match core.loads_in_flight.iter().find(|l| l.seq == e.seq) {
+                Some(load) => {
+                    let line = line_of(load.access.addr);
+                    let holder = line_holder(memsys.view(line));
+                    format!(
+                        "waiting for line {line:#x} until cycle {} ({holder})",
+                        load.ready
+                    )
+                }
+                None => "executing".to_string(),
+            }
+        }
         Some(e) => match e.wait {
             Wait::Nothing => "waiting for source operands".to_string(),
             Wait::Fence(seq) => format!("waiting for fence #{seq}"),
