@@ -262,11 +262,6 @@ impl Machine {
         &self.memory
     }
 
-    /// Current cycle.
-    pub fn cycle_count(&self) -> u64 {
-        self.now
-    }
-
     /// The trace recorded so far (empty unless `config.trace`); leaves it empty.
     pub fn take_trace(&mut self) -> Vec<TraceEvent> {
         std::mem::take(&mut self.trace)
