@@ -114,6 +114,23 @@ pub struct RunOutcome {
 }
 
 /// N out-of-order cores sharing coherent memory.
+///
+/// ```
+/// use sim_core::machine::{CoreInit, Machine, MachineConfig, StopReason};
+/// use sim_core::mem::Memory;
+///
+/// let program = isa::asm::assemble("mov eax, 42\nmov dword ptr [0x600000], eax\nhlt").unwrap();
+/// let mut memory = Memory::new();
+/// for s in &program.sections {
+///     memory.load_bytes(s.base, &s.bytes);
+/// }
+/// let cores = vec![CoreInit { rip: program.sections[0].base, regs: [0; 16] }];
+/// let mut machine = Machine::new(MachineConfig::default(), memory, cores);
+/// let outcome = machine.run();
+/// assert_eq!(outcome.stop, StopReason::AllHalted);
+/// assert_eq!(machine.regs(0)[0], 42);
+/// assert_eq!(machine.memory().read(0x600000, isa::reg::Width::B4), 42);
+/// ```
 #[derive(Debug)]
 pub struct Machine {
     config: MachineConfig,
