@@ -291,8 +291,8 @@ impl Frontend {
                 Window::Bytes { n, fetched, cut } => (n, fetched, cut),
                 Window::Mismatch => {
                     // Fetch followed a taken branch that decode does not predict.
-                    self.predictor
-                        .forget_exit((self.decode_ip - 1) & !(BLOCK - 1));
+                    let previous = self.decode_ip.wrapping_sub(1);
+                    self.predictor.forget_exit(previous & !(BLOCK - 1));
                     self.refetch(0, self.decode_ip);
                     return;
                 }
@@ -352,22 +352,16 @@ impl Frontend {
                 self.stopped = true;
                 return;
             }
-            while self
-                .blocks
-                .front()
-                .is_some_and(|b| b.addr + BLOCK <= next_ip)
-            {
-                self.blocks.pop_front();
+            // Drop the blocks holding this instruction's bytes, except the one sequential
+            // decoding continues in.
+            let first_end = self.blocks[0].addr + BLOCK;
+            let mut used = 1 + usize::from(next_ip > first_end);
+            if !taken && next_ip % BLOCK != 0 {
+                used -= 1;
             }
+            self.blocks.drain(..used.min(self.blocks.len()));
             if taken {
                 let last_byte = next_ip - 1;
-                if self
-                    .blocks
-                    .front()
-                    .is_some_and(|b| b.addr <= last_byte && last_byte < b.addr + BLOCK)
-                {
-                    self.blocks.pop_front();
-                }
                 self.predictor.learn_exit(last_byte, predicted);
                 if !self
                     .blocks
