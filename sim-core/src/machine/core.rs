@@ -143,6 +143,7 @@ impl Core {
         start: u64,
         jitter: Jitter,
     ) -> Core {
+        let config = &config.workable();
         let mut arch = [0; N_LOCS];
         arch[..16].copy_from_slice(&init.regs);
         Core {

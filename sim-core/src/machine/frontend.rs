@@ -142,7 +142,7 @@ impl Frontend {
             predictor: Predictor::new(config),
             queue: VecDeque::with_capacity(config.uop_queue),
             fault: None,
-            blocks: VecDeque::with_capacity(config.prefetch_depth.max(2)),
+            blocks: VecDeque::with_capacity(config.prefetch_depth),
             fetch_ip: rip,
             decode_ip: rip,
             resume_at: start,
@@ -192,11 +192,7 @@ impl Frontend {
 
     /// Fetch at most one block into the prefetch buffer.
     pub fn fetch(&mut self, now: u64, memsys: &mut MemSys, memory: &Memory, sb: &StoreBuffer) {
-        // Two blocks at least, so an instruction crossing a block boundary can be decoded.
-        if self.stopped
-            || now < self.resume_at
-            || self.blocks.len() >= self.config.prefetch_depth.max(2)
-        {
+        if self.stopped || now < self.resume_at || self.blocks.len() >= self.config.prefetch_depth {
             return;
         }
         let line = line_of(self.fetch_ip);

@@ -117,7 +117,7 @@ impl Rob {
     pub fn new(capacity: usize) -> Rob {
         Rob {
             entries: VecDeque::with_capacity(capacity),
-            capacity: capacity.max(1),
+            capacity,
             next_seq: 0,
         }
     }
