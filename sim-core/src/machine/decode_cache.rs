@@ -46,8 +46,14 @@ impl DecodeCache {
         if let Some(&id) = self.by_ip.get(&ip) {
             let inst = &self.insts[id as usize];
             let len = usize::from(inst.len);
-            if len <= window.len() && inst.bytes[..len] == window[..len] {
-                return Ok(id);
+            let known = len.min(window.len());
+            if inst.bytes[..known] == window[..known] {
+                // The cached instruction, or the start of it (wait for the rest).
+                return if known == len {
+                    Ok(id)
+                } else {
+                    Err(DecodeFailure::NeedBytes)
+                };
             }
         }
         match decode_inst(window, ip) {
