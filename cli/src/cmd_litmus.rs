@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use scenarios::litmus::{self, LitmusError, LitmusExecutor, ScExecutor};
+use scenarios::litmus::{self, LitmusError, LitmusExecutor, MachineExecutor, ScExecutor};
 
 use crate::diagnostics::{CliError, SourceError};
 
@@ -22,6 +22,8 @@ pub enum Format {
 /// Which machine runs the tests.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LitmusModel {
+    /// The out-of-order multicore machine with store buffers and timing jitter.
+    Ooo,
     /// Sequentially consistent interleaving of the reference interpreter: never
     /// shows x86-TSO's relaxed outcomes; a check of the translation itself.
     Sc,
@@ -43,14 +45,17 @@ pub struct LitmusArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Execution model.
-    #[arg(long, value_enum, default_value_t = LitmusModel::Sc)]
+    #[arg(long, value_enum, default_value_t = LitmusModel::Ooo)]
     pub model: LitmusModel,
 }
 
 /// Run `synclab litmus`. Exits 1 when a run shows a state x86-TSO forbids or fails.
 pub fn run(args: &LitmusArgs) -> Result<ExitCode, CliError> {
+    let ooo = MachineExecutor::default();
+    let sc = ScExecutor::default();
     let executor: &dyn LitmusExecutor = match args.model {
-        LitmusModel::Sc => &ScExecutor::default(),
+        LitmusModel::Ooo => &ooo,
+        LitmusModel::Sc => &sc,
     };
     let mut reports = Vec::new();
     for file in &args.files {

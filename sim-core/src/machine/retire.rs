@@ -113,6 +113,14 @@ impl Core {
                         self.commit_locked_store(access, sh);
                     } else {
                         let data = access.store_data.unwrap_or(0);
+                        if self.sb.is_empty() {
+                            // Jitter the residence of a store that finds the buffer
+                            // empty too, not only the gaps between drains: a core's
+                            // only store may then stay buffered past other cores'
+                            // whole sequences (litmus tests R, WRW+WR, Z6).
+                            let hold = self.jitter.delay(4 * u64::from(self.jitter.percent()));
+                            self.sb_next_drain = self.sb_next_drain.max(now + hold);
+                        }
                         self.sb.push(SbEntry {
                             addr: access.addr,
                             width: access.width,
