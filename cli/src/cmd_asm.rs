@@ -49,7 +49,7 @@ pub fn run(args: &AsmArgs) -> Result<ExitCode, CliError> {
     if args.listing {
         for entry in &program.listing {
             let hex: Vec<String> = entry.bytes.iter().map(|b| format!("{b:02x}")).collect();
-            println!(
+            out!(
                 "{:#010x}  {:<30} {:>5}  {}",
                 entry.addr,
                 hex.join(" "),
@@ -86,7 +86,7 @@ pub fn run(args: &AsmArgs) -> Result<ExitCode, CliError> {
     }
     if !args.listing && args.output.is_none() {
         for s in &program.sections {
-            println!(
+            out!(
                 "{:<12} base {:#010x}  {} bytes",
                 s.name,
                 s.base,

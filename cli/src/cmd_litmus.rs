@@ -75,13 +75,13 @@ pub fn run(args: &LitmusArgs) -> Result<ExitCode, CliError> {
         ));
     }
     match args.format {
-        Format::Text => reports.iter().for_each(|r| println!("{r}")),
+        Format::Text => reports.iter().for_each(|r| out!("{r}")),
         Format::Json => {
             let all: Vec<serde_json::Value> = reports
                 .iter()
                 .map(|r| serde_json::from_str(&r.to_json()).unwrap_or_default())
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
+            out!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
         }
     }
     let failed = reports.iter().any(|r| {

@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 use isa::flags::Flags;
 use isa::reg::Gpr;
 use scenarios::program::{self, LoadedProgram};
+use sim_core::machine::{CoreInit, Machine, MachineConfig, StopReason};
 use sim_core::reference::{Interpreter, Stop};
 
 use crate::cmd_asm::assemble_file;
@@ -15,6 +16,8 @@ use crate::diagnostics::CliError;
 /// Which model executes the program.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Model {
+    /// The out-of-order multicore machine (store buffers, prefetch, coherence).
+    Ooo,
     /// The in-order reference interpreter (single core only): the golden model.
     Reference,
 }
@@ -27,9 +30,19 @@ pub struct RunArgs {
     /// first byte of `.text`. A core's program ends when it executes `hlt`.
     pub file: PathBuf,
     /// Execution model.
-    #[arg(long, value_enum, default_value_t = Model::Reference)]
+    #[arg(long, value_enum, default_value_t = Model::Ooo)]
     pub model: Model,
-    /// Stop after this many instructions (per core) if the program has not halted.
+    /// Seed of the timing jitter (out-of-order model): same seed, same run.
+    #[arg(long, default_value_t = 0, value_name = "S")]
+    pub seed: u64,
+    /// Timing jitter in percent (out-of-order model; 0 = none). Latencies and
+    /// store-buffer drains are stretched by a random 0..=J percent, core starts skewed.
+    #[arg(long, default_value_t = 0, value_name = "J")]
+    pub jitter: u32,
+    /// Stop after this many cycles (out-of-order model).
+    #[arg(long, default_value_t = 100_000_000, value_name = "N")]
+    pub max_cycles: u64,
+    /// Stop after this many instructions (reference model).
     #[arg(long, default_value_t = 10_000_000, value_name = "N")]
     pub max_instructions: u64,
 }
@@ -44,7 +57,56 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
         )
     })?;
     match args.model {
+        Model::Ooo => run_machine(args, loaded),
         Model::Reference => run_reference(args, loaded),
+    }
+}
+
+fn run_machine(args: &RunArgs, loaded: LoadedProgram) -> Result<ExitCode, CliError> {
+    let cores: Vec<CoreInit> = loaded
+        .cores
+        .iter()
+        .map(|c| CoreInit {
+            rip: c.rip,
+            regs: c.regs,
+        })
+        .collect();
+    let config = MachineConfig {
+        cores: cores.len(),
+        seed: args.seed,
+        timing_jitter: args.jitter,
+        max_cycles: args.max_cycles,
+        ..MachineConfig::default()
+    };
+    let mut machine = Machine::new(config, loaded.memory, cores);
+    let outcome = machine.run();
+    for (i, stats) in outcome.per_core.iter().enumerate() {
+        out!(
+            "core {i}: {} instructions retired in {} cycles (IPC {:.2}); {} mispredicts, {} machine clears, {} serializations",
+            stats.retired,
+            stats.cycles,
+            stats.ipc,
+            stats.mispredicts,
+            stats.machine_clears,
+            stats.serializations
+        );
+        print_registers(&machine.regs(i), machine.flags(i), None);
+    }
+    out!("{} cycles in all", outcome.cycles);
+    match outcome.stop {
+        StopReason::AllHalted => Ok(ExitCode::SUCCESS),
+        StopReason::CycleLimit => Err(CliError::Failed(miette::miette!(
+            help = "raise --max-cycles, or check that every core reaches `hlt`",
+            "stopped at --max-cycles {} before every core halted",
+            args.max_cycles
+        ))),
+        StopReason::Watchdog(report) => Err(CliError::Failed(miette::miette!(
+            help = "a core waits on something that never happens: see what each is waiting on",
+            "watchdog: {report}"
+        ))),
+        StopReason::Fault { core, rip, message } => Err(CliError::Failed(miette::miette!(
+            "core {core}: fault at {rip:#x}: {message}"
+        ))),
     }
 }
 
@@ -55,7 +117,7 @@ fn run_reference(args: &RunArgs, loaded: LoadedProgram) -> Result<ExitCode, CliE
                 "the reference model runs one core; this program has {}",
                 loaded.cores.len()
             ),
-            "run multicore programs on the out-of-order model",
+            "run multicore programs on the out-of-order model (--model ooo)",
         ));
     };
     let mut interp = Interpreter::new(loaded.memory, core.rip);
@@ -63,13 +125,13 @@ fn run_reference(args: &RunArgs, loaded: LoadedProgram) -> Result<ExitCode, CliE
     let stop = interp
         .run(args.max_instructions)
         .map_err(|fault| CliError::Failed(miette::miette!("core 0: {fault}")))?;
-    println!(
+    out!(
         "core 0 (reference model): {} instructions retired",
         interp.retired
     );
-    print_registers(&interp.regs, interp.flags, interp.rip);
+    print_registers(&interp.regs, interp.flags, Some(interp.rip));
     if stop == Stop::StepLimit {
-        println!(
+        out!(
             "stopped after --max-instructions {} without reaching `hlt`",
             args.max_instructions
         );
@@ -78,14 +140,14 @@ fn run_reference(args: &RunArgs, loaded: LoadedProgram) -> Result<ExitCode, CliE
     Ok(ExitCode::SUCCESS)
 }
 
-/// Print general registers four to a line, then RIP and the status flags.
-pub fn print_registers(regs: &[u64; 16], flags: Flags, rip: u64) {
+/// Print general registers four to a line, then RIP (when known) and the status flags.
+pub fn print_registers(regs: &[u64; 16], flags: Flags, rip: Option<u64>) {
     for row in Gpr::ALL.chunks(4) {
         let cells: Vec<String> = row
             .iter()
             .map(|g| format!("{:>3} = {:#018x}", g.name(), regs[g.index()]))
             .collect();
-        println!("  {}", cells.join("  "));
+        out!("  {}", cells.join("  "));
     }
     let names = [
         (Flags::CF, "CF"),
@@ -100,5 +162,8 @@ pub fn print_registers(regs: &[u64; 16], flags: Flags, rip: u64) {
         .filter(|(f, _)| flags.contains(*f))
         .map(|(_, n)| *n)
         .collect();
-    println!("  rip = {rip:#018x}  flags = [{}]", set.join(" "));
+    let rip = rip
+        .map(|r| format!("rip = {r:#018x}  "))
+        .unwrap_or_default();
+    out!("  {rip}flags = [{}]", set.join(" "));
 }

@@ -1,7 +1,21 @@
 //! `synclab`: the command-line front end. A thin layer: argument parsing here, one
 //! module per subcommand, all real work in the library crates.
 
+/// `println!` for reports: a closed pipe (`synclab ... | head`) ends the program
+/// quietly instead of panicking, as command-line tools are expected to.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+
 mod cmd_asm;
+mod cmd_bench;
 mod cmd_disasm;
 mod cmd_litmus;
 mod cmd_run;
@@ -32,6 +46,8 @@ enum Command {
     Run(cmd_run::RunArgs),
     /// Run herd7 litmus tests many times and check the outcomes against x86-TSO.
     Litmus(cmd_litmus::LitmusArgs),
+    /// Measure simulation speed (simulated MIPS, tracing off and on).
+    Bench(cmd_bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +57,7 @@ fn main() -> ExitCode {
         Command::Disasm(args) => cmd_disasm::run(&args),
         Command::Run(args) => cmd_run::run(&args),
         Command::Litmus(args) => cmd_litmus::run(&args),
+        Command::Bench(args) => cmd_bench::run(&args),
     };
     match result {
         Ok(code) => code,

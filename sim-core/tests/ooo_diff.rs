@@ -408,7 +408,7 @@ impl Program {
 
 fn config() -> impl Strategy<Value = MachineConfig> {
     (
-        prop_oneof![Just(8usize), Just(32), Just(512)],
+        prop_oneof![Just(16usize), Just(32), Just(512)],
         1..7usize,
         prop_oneof![Just(1usize), Just(2), Just(56)],
         1..5usize,
@@ -512,7 +512,7 @@ fn forwarding_partial_overlap_and_loops_match_reference() {
         ret
     ";
     let regs = initial_regs(&[0x1122_3344_5566_7788; 16]);
-    for (rob, sb) in [(8, 1), (512, 56)] {
+    for (rob, sb) in [(16, 1), (512, 56)] {
         let core = CoreConfig {
             rob_size: rob,
             store_buffer: sb,

@@ -1,9 +1,9 @@
 //! Whole-machine behaviour: determinism, tracing, faults, the watchdog, self- and
 //! cross-modifying code, serialization.
 
-use isa::reg::Width;
 use sim_core::machine::{
-    ClearReason, CoreInit, Machine, MachineConfig, MemConfig, Stage, StopReason, TraceEvent,
+    ClearReason, CoreInit, IfetchCoherence, Machine, MachineConfig, MemConfig, Stage, StopReason,
+    TraceEvent,
 };
 use sim_core::mem::Memory;
 use sim_core::reference::Interpreter;
@@ -139,7 +139,7 @@ fn watchdog_explains_what_the_oldest_instruction_waits_for() {
         StopReason::Watchdog(report) => {
             let text = report.to_string();
             assert!(
-                text.contains("core 0: rob head #0 `mov eax, dword ptr [0x10000]` at 0x1000"),
+                text.contains("core 0: rob head #0 `mov eax, dword ptr [0x10000]` at 0x1000 waiting for line 0x10000 until cycle"),
                 "{text}"
             );
         }
@@ -218,7 +218,6 @@ fn cross_modify(serialize: &str, config: MachineConfig) -> u64 {
     );
     let mut m = machine(&[writer, &reader], "", config);
     assert_eq!(m.run().stop, StopReason::AllHalted);
-    assert_eq!(m.memory().read(0x2000 + 0x13, Width::B1), 0,);
     m.regs(1)[7]
 }
 
@@ -250,17 +249,92 @@ fn cross_modified_code_can_run_stale_until_serialized() {
             "cpuid after seeing the flag refetches (seed {seed})"
         );
     }
-    let lazy = MemConfig {
-        ifetch_coherence: sim_core::machine::IfetchCoherence::Lazy,
-        ..MemConfig::default()
-    };
+    let policies = [
+        IfetchCoherence::Lazy,
+        IfetchCoherence::Delayed { cycles: 5000 },
+    ];
+    for ifetch_coherence in policies {
+        let mem = MemConfig {
+            ifetch_coherence,
+            ..MemConfig::default()
+        };
+        let config = |seed| MachineConfig {
+            seed,
+            timing_jitter: 50,
+            mem: mem.clone(),
+            ..MachineConfig::default()
+        };
+        let always_stale = (0..8).all(|seed| cross_modify("", config(seed)) == 1);
+        assert!(
+            always_stale,
+            "{ifetch_coherence:?}: the I-cache keeps the old line"
+        );
+        for seed in 0..8 {
+            assert_eq!(
+                cross_modify("cpuid", config(seed)),
+                2,
+                "{ifetch_coherence:?}: serialization refetches"
+            );
+        }
+    }
+}
+
+#[test]
+fn mispredictions_are_traced_and_counted() {
     let config = MachineConfig {
-        mem: lazy,
+        trace: true,
         ..MachineConfig::default()
     };
-    assert_eq!(
-        cross_modify("cpuid", config),
-        2,
-        "lazy I-cache: serialization drops stale lines"
+    let mut m = machine(
+        &["mov ecx, 20\nagain:\ntest ecx, 3\njz skip\nadd eax, 1\nskip:\ndec ecx\njnz again"],
+        "",
+        config,
     );
+    let out = m.run();
+    assert_eq!(out.stop, StopReason::AllHalted);
+    assert_eq!(m.regs(0)[0], 15);
+    let traced = m
+        .take_trace()
+        .iter()
+        .filter(|e| matches!(e, TraceEvent::Mispredict { .. }))
+        .count() as u64;
+    assert!(traced > 0);
+    assert_eq!(traced, out.per_core[0].mispredicts);
+}
+
+#[test]
+fn full_store_buffer_and_fences_stall_and_are_traced() {
+    let core = sim_core::machine::CoreConfig {
+        store_buffer: 2,
+        ..Default::default()
+    };
+    let config = MachineConfig {
+        core,
+        trace: true,
+        ..MachineConfig::default()
+    };
+    let stores = "mov dword ptr [0x10000], 1\nmov dword ptr [0x10100], 2\nmov dword ptr [0x10200], 3\nmov dword ptr [0x10300], 4";
+    let program = format!("{stores}\nmfence\nmov eax, dword ptr [0x10000]");
+    let mut m = machine(&[&program], "", config);
+    let out = m.run();
+    assert_eq!(out.stop, StopReason::AllHalted);
+    assert_eq!(m.regs(0)[0], 1);
+    assert!(out.per_core[0].sb_full_stalls > 0);
+    let trace = m.take_trace();
+    assert!(
+        trace
+            .iter()
+            .any(|e| matches!(e, TraceEvent::SbFull { core: 0, .. }))
+    );
+    assert!(
+        trace
+            .iter()
+            .any(|e| matches!(e, TraceEvent::FenceStall { core: 0, .. }))
+    );
+}
+
+#[test]
+fn machines_can_run_on_other_threads() {
+    fn send<T: Send>() {}
+    send::<Machine>();
 }

@@ -35,7 +35,7 @@ mod ast;
 mod corpus;
 mod error;
 mod instr;
-mod machine_exec;
+mod machine;
 mod parse;
 mod prop;
 mod runner;
@@ -49,7 +49,7 @@ pub use ast::{
 };
 pub use corpus::{Corpus, CorpusEntry, CorpusRun, find_verdict};
 pub use error::LitmusError;
-pub use machine_exec::{LITMUS_JITTER, MachineExecutor};
+pub use machine::MachineExecutor;
 pub use parse::parse;
 pub use prop::Prop;
 pub use runner::{FinalMachineState, LitmusExecutor, LitmusReport, Outcome, RunError, run_test};

@@ -23,10 +23,14 @@ pub enum IfetchCoherence {
 }
 
 /// Sizes, widths and latencies of one out-of-order core.
+///
+/// Sizes too small to make progress are raised when a machine is built: every width
+/// and queue to 1, the prefetch buffer to 2 blocks (an instruction may cross a block
+/// boundary), the ROB and the decoded-uop queue to 16 uops (one instruction's uops
+/// must fit).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CoreConfig {
-    /// Entries of the prefetch buffer, in 16-byte fetch blocks (how far fetch runs ahead;
-    /// at least 2 are used so instructions crossing a block boundary can be decoded).
+    /// Entries of the prefetch buffer, in 16-byte fetch blocks (how far fetch runs ahead).
     pub prefetch_depth: usize,
     /// L1 I-cache sets.
     pub icache_sets: usize,
@@ -115,6 +119,29 @@ impl Default for CoreConfig {
             bimodal_entries: 4096,
             btb_entries: 4096,
             ras_entries: 16,
+        }
+    }
+}
+
+impl CoreConfig {
+    /// This configuration with every size raised to the least that makes progress.
+    pub(super) fn workable(&self) -> CoreConfig {
+        let at_least_one = |n: usize| n.max(1);
+        CoreConfig {
+            prefetch_depth: self.prefetch_depth.max(2),
+            decode_width: at_least_one(self.decode_width),
+            uop_queue: self.uop_queue.max(16),
+            rename_width: at_least_one(self.rename_width),
+            rob_size: self.rob_size.max(16),
+            scheduler_size: at_least_one(self.scheduler_size),
+            issue_width: at_least_one(self.issue_width),
+            load_ports: at_least_one(self.load_ports),
+            store_ports: at_least_one(self.store_ports),
+            retire_width: at_least_one(self.retire_width),
+            load_queue: at_least_one(self.load_queue),
+            store_queue: at_least_one(self.store_queue),
+            store_buffer: at_least_one(self.store_buffer),
+            ..self.clone()
         }
     }
 }

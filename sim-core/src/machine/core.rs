@@ -56,8 +56,11 @@ impl Shared<'_> {
 /// Why a core throws away in-flight work.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum FlushCause {
-    /// A branch went elsewhere than predicted.
-    Mispredict,
+    /// The branch at this address went elsewhere than predicted.
+    Mispredict {
+        /// Address of the branch instruction.
+        ip: u64,
+    },
     /// A machine clear.
     Clear(ClearReason),
 }
@@ -140,6 +143,7 @@ impl Core {
         start: u64,
         jitter: Jitter,
     ) -> Core {
+        let config = &config.workable();
         let mut arch = [0; N_LOCS];
         arch[..16].copy_from_slice(&init.regs);
         Core {
@@ -206,8 +210,15 @@ impl Core {
     pub(super) fn flush(&mut self, flush: Flush, now: u64, sh: &mut Shared) {
         let keeps = |inst_seq: u64| flush.keep_upto.is_some_and(|k| inst_seq <= k);
         let penalty = match flush.cause {
-            FlushCause::Mispredict => {
+            FlushCause::Mispredict { ip } => {
                 self.stats.mispredicts += 1;
+                let inst_seq = flush.keep_upto.unwrap_or(0);
+                sh.emit(TraceEvent::Mispredict {
+                    core: self.id as u16,
+                    cycle: now,
+                    inst_seq,
+                    ip,
+                });
                 self.config.mispredict_penalty
             }
             FlushCause::Clear(reason) => {
@@ -248,13 +259,8 @@ impl Core {
             self.barriers.pop_back();
         }
         self.rename_blocked_by = self.rename_blocked_by.filter(|&s| keeps(s));
-        if let Some((inst_seq, a, b)) = self.held_lock.filter(|h| !keeps(h.0)) {
-            let _ = inst_seq;
-            sh.memsys.unlock(self.id, a);
-            if let Some(b) = b {
-                sh.memsys.unlock(self.id, b);
-            }
-            self.held_lock = None;
+        if self.held_lock.is_some_and(|h| !keeps(h.0)) {
+            self.release_lock(sh);
         }
         self.pending_flush = self
             .pending_flush
@@ -372,16 +378,12 @@ impl Core {
         }
     }
 
-    /// Value of `loc` produced by uop `producer`, if available at `now`.
-    fn source(&self, loc: Loc, producer: u64, now: u64) -> Option<u64> {
+    /// Value of `loc` produced by uop `producer` (which must have completed).
+    pub(super) fn source(&self, loc: Loc, producer: u64) -> u64 {
         match self.rob.get(producer) {
-            Some(p) if p.is_done(now) => Some(if loc == Loc::Flags {
-                p.flags.bits()
-            } else {
-                p.result
-            }),
-            Some(_) => None,
-            None => Some(self.arch[loc_index(loc)]),
+            Some(p) if loc == Loc::Flags => p.flags.bits(),
+            Some(p) => p.result,
+            None => self.arch[loc_index(loc)],
         }
     }
 
@@ -395,19 +397,25 @@ impl Core {
 
     fn try_issue(&mut self, seq: u64, now: u64, sh: &mut Shared, ports: &mut Ports) -> bool {
         let e = self.rob.get(seq).expect("scheduled uops are in the ROB");
-        let uop = e.q.uop;
-        let inst_seq = e.q.inst_seq;
-        let is_load = matches!(uop.kind, UopKind::Load { .. });
-        if (is_load && ports.loads == 0) || (uop.kind == UopKind::Store && ports.stores == 0) {
+        let kind = e.q.uop.kind;
+        let is_load = matches!(kind, UopKind::Load { .. });
+        if (is_load && ports.loads == 0) || (kind == UopKind::Store && ports.stores == 0) {
+            return false;
+        }
+        // The common case, checked before copying anything: a source is not ready yet.
+        let srcs = &e.srcs[..usize::from(e.n_srcs)];
+        if !srcs
+            .iter()
+            .all(|&(_, p)| self.rob.get(p).is_none_or(|p| p.is_done(now)))
+        {
             return false;
         }
         let mut inputs = Inputs::new();
-        for &(loc, producer) in &e.srcs[..usize::from(e.n_srcs)] {
-            match self.source(loc, producer, now) {
-                Some(v) => inputs.push(loc, v),
-                None => return self.set_wait(seq, Wait::Operands),
-            }
+        for &(loc, producer) in srcs {
+            inputs.push(loc, self.source(loc, producer));
         }
+        let uop = e.q.uop;
+        let inst_seq = e.q.inst_seq;
         let serializing = e.q.class.contains(InstClass::SERIALIZING);
         let head_inst = self.rob.head().map(|h| h.q.inst_seq) == Some(inst_seq);
         if let Some(b) = self.blocking_barrier(inst_seq, is_load) {
@@ -477,7 +485,7 @@ impl Core {
                         restart: actual,
                         at: now + latency,
                         ras: e.q.ras,
-                        cause: FlushCause::Mispredict,
+                        cause: FlushCause::Mispredict { ip: e.q.ip },
                     };
                     self.request_flush(flush);
                 }

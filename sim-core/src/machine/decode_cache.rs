@@ -5,7 +5,7 @@
 //! core that fetched old bytes keeps executing the old instruction, and new bytes at
 //! the same address get a new entry (stale-code detection relies on this).
 
-use std::collections::HashMap;
+use super::addr_map::AddrMap;
 
 use isa::decode::{DecodedInst, decode_inst};
 
@@ -16,7 +16,7 @@ pub type InstId = u32;
 #[derive(Debug, Default)]
 pub struct DecodeCache {
     insts: Vec<DecodedInst>,
-    by_ip: HashMap<u64, InstId>,
+    by_ip: AddrMap<InstId>,
 }
 
 /// Why a window of bytes could not be decoded.
@@ -46,8 +46,14 @@ impl DecodeCache {
         if let Some(&id) = self.by_ip.get(&ip) {
             let inst = &self.insts[id as usize];
             let len = usize::from(inst.len);
-            if len <= window.len() && inst.bytes[..len] == window[..len] {
-                return Ok(id);
+            let known = len.min(window.len());
+            if inst.bytes[..known] == window[..known] {
+                // The cached instruction, or the start of it (wait for the rest).
+                return if known == len {
+                    Ok(id)
+                } else {
+                    Err(DecodeFailure::NeedBytes)
+                };
             }
         }
         match decode_inst(window, ip) {

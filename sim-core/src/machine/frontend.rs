@@ -45,6 +45,24 @@ struct InstAt {
     fetched: u64,
 }
 
+/// What the decoder finds at its position in the prefetch buffer.
+enum Window {
+    /// Nothing fetched there yet.
+    Wait,
+    /// The first block is not the one decode is at (fetch took a path decode did not).
+    Mismatch,
+    /// `n` bytes from contiguous blocks; `cut` when the next block is not contiguous
+    /// (fetch jumped away), so no more bytes will arrive.
+    Bytes {
+        /// Bytes copied.
+        n: usize,
+        /// Fetch cycle of the first block.
+        fetched: u64,
+        /// The bytes end at a jump of fetch.
+        cut: bool,
+    },
+}
+
 /// One 16-byte block in the prefetch buffer.
 #[derive(Clone, Debug)]
 struct FetchBlock {
@@ -124,7 +142,7 @@ impl Frontend {
             predictor: Predictor::new(config),
             queue: VecDeque::with_capacity(config.uop_queue),
             fault: None,
-            blocks: VecDeque::with_capacity(config.prefetch_depth.max(2)),
+            blocks: VecDeque::with_capacity(config.prefetch_depth),
             fetch_ip: rip,
             decode_ip: rip,
             resume_at: start,
@@ -174,11 +192,7 @@ impl Frontend {
 
     /// Fetch at most one block into the prefetch buffer.
     pub fn fetch(&mut self, now: u64, memsys: &mut MemSys, memory: &Memory, sb: &StoreBuffer) {
-        // Two blocks at least, so an instruction crossing a block boundary can be decoded.
-        if self.stopped
-            || now < self.resume_at
-            || self.blocks.len() >= self.config.prefetch_depth.max(2)
-        {
+        if self.stopped || now < self.resume_at || self.blocks.len() >= self.config.prefetch_depth {
             return;
         }
         let line = line_of(self.fetch_ip);
@@ -213,28 +227,52 @@ impl Frontend {
             ready: now + self.config.icache_latency,
             fetched: now,
         });
-        self.fetch_ip = block + BLOCK;
+        // Fetch ahead along the predicted path: leave the block at a known taken branch.
+        let entered_at = self.fetch_ip - block;
+        self.fetch_ip = self
+            .predictor
+            .block_exit(block, entered_at)
+            .unwrap_or(block + BLOCK);
     }
 
-    /// The ready bytes from the decode position (at most 15), and the fetch cycle.
-    fn window(&self, now: u64, out: &mut [u8; MAX_INST]) -> (usize, u64) {
+    /// Drop the prefetched blocks from `keep` on and fetch again at `ip`.
+    fn refetch(&mut self, keep: usize, ip: u64) {
+        self.blocks.truncate(keep);
+        self.fill = None;
+        self.fetch_ip = ip;
+    }
+
+    /// The ready bytes at the decode position (at most 15), from contiguous blocks.
+    fn window(&self, now: u64, out: &mut [u8; MAX_INST]) -> Window {
+        let Some(first) = self.blocks.front().filter(|b| b.ready <= now) else {
+            return Window::Wait;
+        };
+        if !(first.addr..first.addr + BLOCK).contains(&self.decode_ip) {
+            return Window::Mismatch;
+        }
         let mut n = 0;
         let mut at = self.decode_ip;
-        let mut fetched = 0;
-        for block in &self.blocks {
-            if block.ready > now || !(block.addr..block.addr + BLOCK).contains(&at) {
+        let mut cut = false;
+        let ready = self.blocks.iter().take_while(|b| b.ready <= now);
+        for (i, block) in ready.enumerate() {
+            if i > 0 && block.addr != at {
+                cut = true;
                 break;
-            }
-            if n == 0 {
-                fetched = block.fetched;
             }
             while n < MAX_INST && at < block.addr + BLOCK {
                 out[n] = block.bytes[(at - block.addr) as usize];
                 n += 1;
                 at += 1;
             }
+            if n == MAX_INST {
+                break;
+            }
         }
-        (n, fetched)
+        Window::Bytes {
+            n,
+            fetched: first.fetched,
+            cut,
+        }
     }
 
     /// Decode up to `decode_width` instructions into the uop queue.
@@ -244,14 +282,29 @@ impl Frontend {
                 return;
             }
             let mut window = [0u8; MAX_INST];
-            let (n, fetched) = self.window(now, &mut window);
-            if n == 0 {
-                return;
-            }
+            let (n, fetched, cut) = match self.window(now, &mut window) {
+                Window::Wait => return,
+                Window::Bytes { n, fetched, cut } => (n, fetched, cut),
+                Window::Mismatch => {
+                    // Fetch followed a taken branch that decode does not predict.
+                    let previous = self.decode_ip.wrapping_sub(1);
+                    self.predictor.forget_exit(previous & !(BLOCK - 1));
+                    self.refetch(0, self.decode_ip);
+                    return;
+                }
+            };
             let ip = self.decode_ip;
             let id = match cache.lookup(ip, &window[..n], n == MAX_INST) {
                 Ok(id) => id,
-                Err(DecodeFailure::NeedBytes) => return,
+                Err(DecodeFailure::NeedBytes) => {
+                    if cut {
+                        // The instruction continues where fetch jumped away: refetch.
+                        let block = self.blocks[0].addr;
+                        self.predictor.forget_exit(block);
+                        self.refetch(1, block + BLOCK);
+                    }
+                    return;
+                }
                 Err(DecodeFailure::Invalid(message)) => {
                     if self.queue.len() >= self.config.uop_queue {
                         return;
@@ -295,18 +348,25 @@ impl Frontend {
                 self.stopped = true;
                 return;
             }
-            if taken {
-                self.blocks.clear();
-                self.fill = None;
-                self.fetch_ip = predicted;
-                return;
+            // Drop the blocks holding this instruction's bytes, except the one sequential
+            // decoding continues in.
+            let first_end = self.blocks[0].addr + BLOCK;
+            let mut used = 1 + usize::from(next_ip > first_end);
+            if !taken && next_ip % BLOCK != 0 {
+                used -= 1;
             }
-            while self
-                .blocks
-                .front()
-                .is_some_and(|b| b.addr + BLOCK <= self.decode_ip)
-            {
-                self.blocks.pop_front();
+            self.blocks.drain(..used.min(self.blocks.len()));
+            if taken {
+                let last_byte = next_ip - 1;
+                self.predictor.learn_exit(last_byte, predicted);
+                if !self
+                    .blocks
+                    .front()
+                    .is_some_and(|b| (b.addr..b.addr + BLOCK).contains(&predicted))
+                {
+                    self.refetch(0, predicted);
+                }
+                return;
             }
         }
     }

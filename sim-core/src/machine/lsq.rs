@@ -2,15 +2,21 @@
 //! coherent memory), locked read-modify-writes, draining the store buffer, and reacting
 //! to other cores' stores (memory-ordering machine clears, I-cache invalidation).
 
-use isa::uop::{FenceKind, MemAccess};
+use isa::reg::Width;
+use isa::uop::{FenceKind, Loc, MemAccess};
 
 use super::config::IfetchCoherence;
 use super::core::{Core, Flush, FlushCause, LoadStart, Shared, VisibleStore};
 use super::memsys::{Acquire, Read, lines_of};
-use super::rob::Wait;
+use super::rob::{Inputs, RobEntry, Wait};
 use super::store_buffer::{Overlap, overlap};
 use super::trace::{ClearReason, Stage, TraceEvent};
 use crate::mem::Memory;
+
+/// Whether a store of `width` at `addr` shares no byte with `access`.
+fn disjoint(addr: u64, width: Width, access: MemAccess) -> bool {
+    overlap(addr, width, 0, access.addr, access.width) == Overlap::Disjoint
+}
 
 /// How many store-buffer entries behind the head ask for line ownership early.
 const RFO_AHEAD: usize = 4;
@@ -35,8 +41,15 @@ impl Core {
                 .rob
                 .get(store_seq)
                 .expect("store queue entries are in the ROB");
-            let Some(st) = store.mem.filter(|_| store.issued != u64::MAX) else {
-                return Err(Wait::OlderStoreAddress);
+            let Some(st) = store.mem else {
+                // Not executed: its address may still be known (address and data are
+                // separate on real cores), which is enough to rule out an overlap.
+                let width = store.q.uop.width;
+                match self.store_address(store, now) {
+                    Some(addr) if disjoint(addr, width, access) => continue,
+                    Some(_) => return Err(Wait::OlderStoreData),
+                    None => return Err(Wait::OlderStoreAddress),
+                }
             };
             match overlap(
                 st.addr,
@@ -67,6 +80,23 @@ impl Core {
             }
         }
         Ok(LoadStart::Memory(ready))
+    }
+
+    /// Address of the store `e` if the registers it is computed from are ready at `now`.
+    fn store_address(&self, e: &RobEntry, now: u64) -> Option<u64> {
+        let mem = e.q.uop.mem?;
+        let mut inputs = Inputs::new();
+        for &(loc, producer) in &e.srcs[..usize::from(e.n_srcs)] {
+            let is_address =
+                matches!(loc, Loc::Reg(r) if Some(r) == mem.base || Some(r) == mem.index);
+            if is_address {
+                if self.rob.get(producer).is_some_and(|p| !p.is_done(now)) {
+                    return None;
+                }
+                inputs.push(loc, self.source(loc, producer));
+            }
+        }
+        Some(isa::semantics::effective_address(&mem, &inputs))
     }
 
     /// Loads whose line arrived read memory now: from here on, another core's store to

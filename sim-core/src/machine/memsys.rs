@@ -8,8 +8,7 @@
 //! it, so two cores fighting for a line always alternate instead of live-locking. L1
 //! capacity is not modelled: a core keeps a line until another core takes it.
 
-use std::collections::HashMap;
-
+use super::addr_map::AddrMap;
 use super::config::MemConfig;
 use super::jitter::Jitter;
 
@@ -81,7 +80,7 @@ pub struct LineView {
 #[derive(Debug)]
 pub struct MemSys {
     config: MemConfig,
-    lines: HashMap<u64, LineState>,
+    lines: AddrMap<LineState>,
     jitter: Jitter,
 }
 
@@ -90,7 +89,7 @@ impl MemSys {
     pub fn new(config: MemConfig, jitter: Jitter) -> MemSys {
         MemSys {
             config,
-            lines: HashMap::new(),
+            lines: AddrMap::default(),
             jitter,
         }
     }

@@ -5,7 +5,23 @@
 //! (machine clear) if a line they read is written by another core before they retire;
 //! stores become visible in program order when they leave the store buffer; fences,
 //! locked instructions and serializing instructions wait for the buffer to drain.
+//!
+//! Each cycle, every core (in core order) applies a pending flush, drains its store
+//! buffer, completes loads whose line arrived, retires, issues, renames, decodes and
+//! fetches; stores that became visible are then snooped by the other cores.
+//!
+//! Modelled: 16-byte fetch through a prefetch buffer and a set-associative I-cache of
+//! byte copies; decode-time branch prediction (bimodal, BTB for indirect targets,
+//! return stack); a decoded-uop queue; value-capturing rename into a ROB; a scheduler
+//! with issue width, load/store ports and per-class latencies; loads that pass older
+//! stores once their addresses are known, forward from the store queue and the store
+//! buffer, and wait on partial overlaps; a FIFO store buffer draining one store per
+//! interval once its line is owned; MESI-style line ownership with one transfer at a
+//! time per line. Simplified: the data L1 has no capacity limit (a core keeps a line
+//! until another core takes it), there is no memory-dependence speculation, no
+//! TLB, and instruction-side fills are not part of the data coherence protocol.
 
+mod addr_map;
 mod config;
 mod core;
 mod decode_cache;
@@ -98,6 +114,23 @@ pub struct RunOutcome {
 }
 
 /// N out-of-order cores sharing coherent memory.
+///
+/// ```
+/// use sim_core::machine::{CoreInit, Machine, MachineConfig, StopReason};
+/// use sim_core::mem::Memory;
+///
+/// let program = isa::asm::assemble("mov eax, 42\nmov dword ptr [0x600000], eax\nhlt").unwrap();
+/// let mut memory = Memory::new();
+/// for s in &program.sections {
+///     memory.load_bytes(s.base, &s.bytes);
+/// }
+/// let cores = vec![CoreInit { rip: program.sections[0].base, regs: [0; 16] }];
+/// let mut machine = Machine::new(MachineConfig::default(), memory, cores);
+/// let outcome = machine.run();
+/// assert_eq!(outcome.stop, StopReason::AllHalted);
+/// assert_eq!(machine.regs(0)[0], 42);
+/// assert_eq!(machine.memory().read(0x600000, isa::reg::Width::B4), 42);
+/// ```
 #[derive(Debug)]
 pub struct Machine {
     config: MachineConfig,
@@ -244,11 +277,6 @@ impl Machine {
     /// The globally visible memory (after `AllHalted`, every store buffer has drained).
     pub fn memory(&self) -> &Memory {
         &self.memory
-    }
-
-    /// Current cycle.
-    pub fn cycle_count(&self) -> u64 {
-        self.now
     }
 
     /// The trace recorded so far (empty unless `config.trace`); leaves it empty.

@@ -10,11 +10,21 @@ pub struct RasCheckpoint {
     depth: usize,
 }
 
+/// A taken branch as the fetch unit sees it: the 16-byte block holding its last
+/// byte, that byte's offset, and where fetch should continue.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+struct BlockExit {
+    block: u64,
+    end_offset: u64,
+    target: u64,
+}
+
 /// Direction, target and return-address predictors of one core.
 #[derive(Clone, Debug)]
 pub struct Predictor {
     counters: Vec<u8>,
     btb: Vec<(u64, u64)>,
+    exits: Vec<BlockExit>,
     ras: Vec<u64>,
     ras_at: RasCheckpoint,
 }
@@ -29,6 +39,14 @@ impl Predictor {
         Predictor {
             counters: vec![1; config.bimodal_entries.next_power_of_two()],
             btb: vec![(u64::MAX, 0); config.btb_entries.next_power_of_two()],
+            exits: vec![
+                BlockExit {
+                    block: u64::MAX,
+                    end_offset: 0,
+                    target: 0
+                };
+                config.btb_entries.next_power_of_two()
+            ],
             ras: vec![0; config.ras_entries.max(1)],
             ras_at: RasCheckpoint::default(),
         }
@@ -60,6 +78,33 @@ impl Predictor {
     pub fn train_target(&mut self, ip: u64, target: u64) {
         let n = self.btb.len();
         self.btb[slot(ip, n)] = (ip, target);
+    }
+
+    /// Where fetch goes after the block at `block` entered at `offset`: the target of a
+    /// taken branch seen in it at or after that offset, if any.
+    pub fn block_exit(&self, block: u64, offset: u64) -> Option<u64> {
+        let e = self.exits[slot(block, self.exits.len())];
+        (e.block == block && e.end_offset >= offset).then_some(e.target)
+    }
+
+    /// Decode found a taken branch whose last byte is at `last_byte`, going to `target`.
+    pub fn learn_exit(&mut self, last_byte: u64, target: u64) {
+        let n = self.exits.len();
+        let block = last_byte & !15;
+        self.exits[slot(block, n)] = BlockExit {
+            block,
+            end_offset: last_byte & 15,
+            target,
+        };
+    }
+
+    /// Fetch left `block` early for nothing: forget that exit.
+    pub fn forget_exit(&mut self, block: u64) {
+        let n = self.exits.len();
+        let e = &mut self.exits[slot(block, n)];
+        if e.block == block {
+            e.block = u64::MAX;
+        }
     }
 
     /// A call was decoded: predict that the matching `ret` returns to `ret_addr`.
@@ -110,6 +155,17 @@ mod tests {
         );
         p.train(0x40, false);
         assert!(!p.taken(0x40));
+    }
+
+    #[test]
+    fn block_exits_send_fetch_to_the_target() {
+        let mut p = Predictor::new(&CoreConfig::default());
+        assert_eq!(p.block_exit(0x1000, 0), None);
+        p.learn_exit(0x100b, 0x2000);
+        assert_eq!(p.block_exit(0x1000, 0), Some(0x2000));
+        assert_eq!(p.block_exit(0x1000, 0xc), None, "entered after the branch");
+        p.forget_exit(0x1000);
+        assert_eq!(p.block_exit(0x1000, 0), None);
     }
 
     #[test]

@@ -37,19 +37,19 @@ impl Core {
                 return None;
             }
             let head = self.rob.head().expect("ready");
-            if head.q.inst.is_none() {
-                let why = self
-                    .frontend
-                    .fault
-                    .clone()
-                    .unwrap_or_else(|| "undecodable instruction".into());
-                return Some(why);
-            }
+            let Some(id) = head.q.inst else {
+                let why = self.frontend.fault.clone();
+                return Some(why.unwrap_or_else(|| "undecodable instruction".into()));
+            };
             if let Some(e) = (0..n)
                 .filter_map(|i| self.rob.nth(i))
                 .find(|e| e.unsupported)
             {
-                return Some(format!("unsupported system instruction {:?}", e.q.uop.kind));
+                let text = isa::decode::format_intel(&sh.cache.get(id).instr);
+                let kind = e.q.uop.kind;
+                return Some(format!(
+                    "`{text}` is not modelled by the machine ({kind:?})"
+                ));
             }
             let stores = (0..n)
                 .filter_map(|i| self.rob.nth(i))

@@ -35,11 +35,9 @@ pub fn loc_index(loc: Loc) -> usize {
 /// What an issued uop is (or was last) waiting for; explains stalls to the watchdog.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
 pub enum Wait {
-    /// Not blocked (or not tried yet).
+    /// Not tried yet, or its source values are not computed yet.
     #[default]
     Nothing,
-    /// A source value is not computed yet.
-    Operands,
     /// An older fence or locked instruction (instruction sequence number).
     Fence(u64),
     /// Must be the oldest instruction in flight.
@@ -48,6 +46,8 @@ pub enum Wait {
     StoreBufferDrain,
     /// An older store's address is unknown.
     OlderStoreAddress,
+    /// An older store to the same bytes has no data yet.
+    OlderStoreData,
     /// An older store overlaps the load partially (waits until it reaches memory).
     PartialForward,
     /// The line is locked by another core's atomic instruction.
@@ -117,7 +117,7 @@ impl Rob {
     pub fn new(capacity: usize) -> Rob {
         Rob {
             entries: VecDeque::with_capacity(capacity),
-            capacity: capacity.max(1),
+            capacity,
             next_seq: 0,
         }
     }

@@ -68,7 +68,7 @@ pub struct StoreBuffer {
 }
 
 impl StoreBuffer {
-    /// An empty buffer holding at most `capacity` stores.
+    /// An empty buffer holding at most `capacity` stores (at least 1).
     pub fn new(capacity: usize) -> StoreBuffer {
         StoreBuffer {
             entries: VecDeque::with_capacity(capacity),

@@ -99,14 +99,26 @@ fn describe(core: &Core, memsys: &MemSys, cache: &DecodeCache) -> String {
         .find(|e| e.done == NOT_YET);
     let why = match pending {
         None => "complete, waiting to retire".to_string(),
-        Some(e) if e.issued != NOT_YET => format!("executing until cycle {}", e.done),
+        Some(e) if e.issued != NOT_YET => {
+            match core.loads_in_flight.iter().find(|l| l.seq == e.seq) {
+                Some(load) => {
+                    let line = line_of(load.access.addr);
+                    let holder = line_holder(memsys.view(line));
+                    format!(
+                        "waiting for line {line:#x} until cycle {} ({holder})",
+                        load.ready
+                    )
+                }
+                None => "executing".to_string(),
+            }
+        }
         Some(e) => match e.wait {
-            Wait::Nothing => "waiting to issue".to_string(),
-            Wait::Operands => "waiting for source operands".to_string(),
+            Wait::Nothing => "waiting for source operands".to_string(),
             Wait::Fence(seq) => format!("waiting for fence #{seq}"),
             Wait::OlderInstructions => "waiting for older instructions".to_string(),
             Wait::StoreBufferDrain => "waiting for the store buffer to drain".to_string(),
             Wait::OlderStoreAddress => "waiting for an older store's address".to_string(),
+            Wait::OlderStoreData => "waiting for an older store's data".to_string(),
             Wait::PartialForward => "waiting for a partially overlapping older store".to_string(),
             Wait::LineBusy { line, .. } | Wait::Ownership { line } => {
                 format!(
