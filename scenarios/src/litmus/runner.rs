@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sim_core::mem::Memory;
 
-use super::ast::{LitmusTest, Quantifier};
+use super::ast::LitmusTest;
 use super::state::{FinalState, Observation, Verdict};
 use super::translate::LitmusProgram;
 
@@ -62,8 +62,8 @@ pub struct LitmusReport {
     pub outcomes: Vec<Outcome>,
     /// Whether some run ended in a state satisfying P.
     pub condition_observed: bool,
-    /// The condition's quantifier.
-    pub quantifier: Quantifier,
+    /// The final condition, as herd7 prints it.
+    pub condition: String,
     /// Whether the quantified condition holds over the observed states.
     pub condition_holds: bool,
     /// herd7's observation of P under x86-TSO; `None` without a verdict.
@@ -145,7 +145,7 @@ pub fn run_test<E: LitmusExecutor + ?Sized>(
         runs,
         seed,
         condition_observed: outcomes.iter().any(|o| o.satisfies_condition),
-        quantifier: test.condition.quantifier,
+        condition: test.condition.to_herd_string(test.arch),
         condition_holds,
         herd_observation: verdict.map(|v| v.herd_observation),
         outcomes,
@@ -197,9 +197,9 @@ impl fmt::Display for LitmusReport {
             .sum::<usize>();
         writeln!(
             f,
-            "Condition: P observed in {observed} of {} runs; `{} P` {}{}",
+            "Condition {}: P observed in {observed} of {} runs; condition {}{}",
+            self.condition,
             self.runs,
-            self.quantifier,
             if self.condition_holds {
                 "holds"
             } else {
@@ -282,6 +282,7 @@ exists (0:EAX=0 /\\ 1:EAX=0)";
             threads: 2,
             condition: String::new(),
             quantifier: test.condition.quantifier,
+            herd_condition: String::new(),
             herd_verdict: HerdVerdict::Allow,
             herd_observation: Observation::Sometimes,
             herd_condition_validated: true,
@@ -309,13 +310,13 @@ exists (0:EAX=0 /\\ 1:EAX=0)";
         let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap_or_default();
         assert_eq!(json["outcomes"][0]["state"]["0:EAX"], 0);
         assert_eq!(json["outcomes"][1]["count"], 5);
-        assert_eq!(json["quantifier"], "exists");
+        assert_eq!(json["condition"], "exists (0:EAX=0 /\\ 1:EAX=0)");
         let text = report.to_string();
         assert!(
             text.contains("        5: 0:EAX=1; 1:EAX=1; [x]=1; [y]=1;\n"),
             "{text}"
         );
-        let condition = "P observed in 0 of 10 runs; `exists P` does not hold (herd7 under x86-TSO: P Sometimes)";
+        let condition = "P observed in 0 of 10 runs; condition does not hold (herd7 under x86-TSO: P Sometimes)";
         assert!(text.contains(condition), "{text}");
     }
 }
