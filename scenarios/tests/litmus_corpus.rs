@@ -17,6 +17,11 @@ fn every_test_parses_and_matches_its_verdict() {
         assert_eq!(test.arch, verdict.arch, "{key}: arch");
         assert_eq!(test.threads.len(), verdict.threads, "{key}: thread count");
         assert_eq!(
+            test.condition.to_herd_string(test.arch),
+            verdict.herd_condition,
+            "{key}: condition as herd7 prints it"
+        );
+        assert_eq!(
             test.condition.quantifier, verdict.quantifier,
             "{key}: quantifier"
         );

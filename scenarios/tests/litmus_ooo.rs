@@ -13,6 +13,10 @@ const RUNS: usize = 200;
 const ESCALATED_RUNS: usize = 12_000;
 
 #[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "about 150k machine runs: use a release build (scripts/test), or --ignored"
+)]
 fn machine_matches_x86_tso_on_the_herd7_corpus() {
     let Some(corpus) = litmus_data::corpus() else {
         return;
@@ -68,4 +72,38 @@ fn machine_matches_x86_tso_on_the_herd7_corpus() {
         unreached.is_empty(),
         "allowed by x86-TSO but never reached: {unreached:?}"
     );
+}
+
+/// The debug-build version of the check above: a few runs of every test, none of
+/// which may end in a state x86-TSO forbids.
+#[test]
+fn machine_never_shows_forbidden_states_quick() {
+    let Some(corpus) = litmus_data::corpus() else {
+        return;
+    };
+    let run = corpus.run(4, 1, &MachineExecutor::default());
+    assert!(run.failures().is_empty(), "x86-TSO violated:\n{run}");
+}
+
+/// herd7 allows these store-buffering outcomes and SC never shows them; the
+/// machine must, within a small budget.
+#[test]
+fn machine_shows_store_buffering() {
+    let Some(corpus) = litmus_data::corpus() else {
+        return;
+    };
+    let machine = MachineExecutor::default();
+    for key in [
+        "repo/catalogue-x86/SB+rfi-pos",
+        "repo/catalogue-x86_64/SB+po+rfi-po",
+        "repo/catalogue-x86/SB+mfence+po",
+    ] {
+        let entry = corpus.get(key).unwrap_or_else(|| panic!("{key} missing"));
+        assert_eq!(entry.verdict.herd_verdict, HerdVerdict::Allow, "{key}");
+        let report = run_test(&entry.test, 200, 0, &machine, Some(&entry.verdict));
+        assert!(
+            report.condition_observed && report.tso_consistent(),
+            "{key}:\n{report}"
+        );
+    }
 }

@@ -270,6 +270,12 @@ pub struct Condition {
 }
 
 impl Condition {
+    /// The condition as herd7 prints it (`herd_condition` in `verdicts.json`):
+    /// `exists ([x]=2 /\ 0:EAX=1)`, locations spelled for `arch`, values in decimal.
+    pub fn to_herd_string(&self, arch: Arch) -> String {
+        format!("{} ({})", self.quantifier, self.prop.to_herd_string(arch))
+    }
+
     /// Whether the quantified condition holds over the final states of a set of runs:
     /// `exists P` if some state satisfies P, `~exists P` if none does, `forall P` if
     /// all do. `None` if a state lacks a location P reads.

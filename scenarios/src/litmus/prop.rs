@@ -44,6 +44,33 @@ impl Prop {
         })
     }
 
+    /// herd7's spelling of the proposition: atoms `key=value` (decimal), `a /\ b`,
+    /// `a \/ b`, `~a`, with parentheses only where precedence needs them.
+    pub fn to_herd_string(&self, arch: Arch) -> String {
+        // Binding strength: `\/` 1, `/\` 2, `~` and atoms 3.
+        let strength = |p: &Prop| match p {
+            Prop::Or(..) => 1,
+            Prop::And(..) => 2,
+            _ => 3,
+        };
+        let operand = |p: &Prop, min: u8| {
+            let text = p.to_herd_string(arch);
+            if strength(p) < min {
+                format!("({text})")
+            } else {
+                text
+            }
+        };
+        match self {
+            Prop::True => "true".to_string(),
+            Prop::False => "false".to_string(),
+            Prop::Atom { loc, value } => format!("{}={value}", loc.key(arch)),
+            Prop::Not(p) => format!("~{}", operand(p, 3)),
+            Prop::And(p, q) => format!("{} /\\ {}", operand(p, 3), operand(q, 2)),
+            Prop::Or(p, q) => format!("{} \\/ {}", operand(p, 2), operand(q, 1)),
+        }
+    }
+
     /// Every location the proposition reads, in order of appearance (with repeats).
     pub fn locations(&self) -> Vec<&Location> {
         let mut out = Vec::new();
@@ -329,6 +356,27 @@ mod tests {
                 loc: Location::Mem("x".into()),
                 value: -1
             }
+        );
+    }
+
+    #[test]
+    fn herd_printing_round_trips() {
+        for text in [
+            "(0:EAX=1 \\/ 1:EAX=2) /\\ ~(0:EAX=3 /\\ [x]=0) \\/ ~true",
+            "0:EAX=1 /\\ 1:EAX=2 /\\ [x]=-1",
+            "~~(false \\/ [y]=0x10)",
+        ] {
+            let p = cond(text);
+            let printed = p.to_herd_string(Arch::X86);
+            assert_eq!(cond(&printed), p, "{text} printed as {printed}");
+        }
+        assert_eq!(
+            cond("(0:EAX=1 /\\ (1:EAX=2))").to_herd_string(Arch::X86),
+            "0:EAX=1 /\\ 1:EAX=2"
+        );
+        assert_eq!(
+            cond("~(0:EAX=1 \\/ x=16)").to_herd_string(Arch::X86_64),
+            "~(0:rax=1 \\/ [x]=16)"
         );
     }
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 use sim_core::mem::Memory;
 
 use super::ast::LitmusTest;
-use super::state::{FinalState, Verdict};
+use super::state::{FinalState, Observation, Verdict};
 use super::translate::LitmusProgram;
 
 /// What one execution leaves behind: every thread's registers and the memory.
@@ -62,8 +62,12 @@ pub struct LitmusReport {
     pub outcomes: Vec<Outcome>,
     /// Whether some run ended in a state satisfying P.
     pub condition_observed: bool,
+    /// The final condition, as herd7 prints it.
+    pub condition: String,
     /// Whether the quantified condition holds over the observed states.
     pub condition_holds: bool,
+    /// herd7's observation of P under x86-TSO; `None` without a verdict.
+    pub herd_observation: Option<Observation>,
     /// Observed states x86-TSO forbids (herd7 never reaches them); `None` without a verdict.
     pub forbidden_states: Option<Vec<FinalState>>,
     /// States x86-TSO allows that no run reached; `None` without a verdict.
@@ -141,7 +145,9 @@ pub fn run_test<E: LitmusExecutor + ?Sized>(
         runs,
         seed,
         condition_observed: outcomes.iter().any(|o| o.satisfies_condition),
+        condition: test.condition.to_herd_string(test.arch),
         condition_holds,
+        herd_observation: verdict.map(|v| v.herd_observation),
         outcomes,
         forbidden_states,
         missing_allowed,
@@ -191,12 +197,17 @@ impl fmt::Display for LitmusReport {
             .sum::<usize>();
         writeln!(
             f,
-            "Condition: P observed in {observed} of {} runs; condition {}",
+            "Condition {}: P observed in {observed} of {} runs; condition {}{}",
+            self.condition,
             self.runs,
             if self.condition_holds {
                 "holds"
             } else {
                 "does not hold"
+            },
+            match self.herd_observation {
+                Some(o) => format!(" (herd7 under x86-TSO: P {o:?})"),
+                None => String::new(),
             }
         )?;
         if let (Some(forbidden), Some(missing)) = (&self.forbidden_states, &self.missing_allowed) {
@@ -271,6 +282,7 @@ exists (0:EAX=0 /\\ 1:EAX=0)";
             threads: 2,
             condition: String::new(),
             quantifier: test.condition.quantifier,
+            herd_condition: String::new(),
             herd_verdict: HerdVerdict::Allow,
             herd_observation: Observation::Sometimes,
             herd_condition_validated: true,
@@ -298,10 +310,13 @@ exists (0:EAX=0 /\\ 1:EAX=0)";
         let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap_or_default();
         assert_eq!(json["outcomes"][0]["state"]["0:EAX"], 0);
         assert_eq!(json["outcomes"][1]["count"], 5);
+        assert_eq!(json["condition"], "exists (0:EAX=0 /\\ 1:EAX=0)");
+        let text = report.to_string();
         assert!(
-            report
-                .to_string()
-                .contains("        5: 0:EAX=1; 1:EAX=1; [x]=1; [y]=1;\n")
+            text.contains("        5: 0:EAX=1; 1:EAX=1; [x]=1; [y]=1;\n"),
+            "{text}"
         );
+        let condition = "P observed in 0 of 10 runs; condition does not hold (herd7 under x86-TSO: P Sometimes)";
+        assert!(text.contains(condition), "{text}");
     }
 }

@@ -99,6 +99,8 @@ pub struct Verdict {
     pub condition: String,
     /// The condition's quantifier.
     pub quantifier: Quantifier,
+    /// herd7's normalised print of the condition.
+    pub herd_condition: String,
     /// Whether some execution satisfies P.
     pub herd_verdict: HerdVerdict,
     /// Whether no, some or all executions satisfy P.
