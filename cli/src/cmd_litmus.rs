@@ -84,9 +84,7 @@ pub fn run(args: &LitmusArgs) -> Result<ExitCode, CliError> {
             out!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
         }
     }
-    let failed = reports.iter().any(|r| {
-        !r.errors.is_empty() || r.forbidden_states.as_ref().is_some_and(|f| !f.is_empty())
-    });
+    let failed = reports.iter().any(|r| !r.tso_consistent());
     Ok(if failed {
         ExitCode::from(1)
     } else {
