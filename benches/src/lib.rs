@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use sim_core::machine::{CoreInit, Machine, MachineConfig, StopReason};
+use sim_core::machine::{Machine, MachineConfig, StopReason};
 
 /// A program to measure, as assembly with one `coreN:` label per core.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,26 +69,16 @@ impl Workload {
     }
 }
 
-/// A built machine ready to run, and how many instructions it will retire.
+/// A machine loaded with `workload`, ready to run.
 pub fn machine(workload: Workload, iterations: u64, trace: bool) -> Machine {
     let program = isa::asm::assemble(&workload.source(iterations))
         .unwrap_or_else(|e| panic!("{} does not assemble: {e}", workload.name()));
     let loaded = scenarios::program::load(&program)
         .unwrap_or_else(|e| panic!("{} does not load: {e}", workload.name()));
-    let cores: Vec<CoreInit> = loaded
-        .cores
-        .iter()
-        .map(|c| CoreInit {
-            rip: c.rip,
-            regs: c.regs,
-        })
-        .collect();
-    let config = MachineConfig {
-        cores: cores.len(),
+    loaded.into_machine(MachineConfig {
         trace,
         ..MachineConfig::default()
-    };
-    Machine::new(config, loaded.memory, cores)
+    })
 }
 
 /// One measured run.

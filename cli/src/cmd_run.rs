@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use isa::flags::Flags;
 use isa::reg::Gpr;
 use scenarios::program::{self, LoadedProgram};
-use sim_core::machine::{CoreInit, Machine, MachineConfig, StopReason};
+use sim_core::machine::{MachineConfig, StopReason};
 use sim_core::reference::{Interpreter, Stop};
 
 use crate::cmd_asm::assemble_file;
@@ -63,22 +63,13 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
 }
 
 fn run_machine(args: &RunArgs, loaded: LoadedProgram) -> Result<ExitCode, CliError> {
-    let cores: Vec<CoreInit> = loaded
-        .cores
-        .iter()
-        .map(|c| CoreInit {
-            rip: c.rip,
-            regs: c.regs,
-        })
-        .collect();
     let config = MachineConfig {
-        cores: cores.len(),
         seed: args.seed,
         timing_jitter: args.jitter,
         max_cycles: args.max_cycles,
         ..MachineConfig::default()
     };
-    let mut machine = Machine::new(config, loaded.memory, cores);
+    let mut machine = loaded.into_machine(config);
     let outcome = machine.run();
     for (i, stats) in outcome.per_core.iter().enumerate() {
         out!(

@@ -6,6 +6,7 @@
 //! from `_start`, or from the first byte of `.text` when there is no `_start`.
 
 use isa::asm::Program;
+use sim_core::machine::{CoreInit, Machine, MachineConfig};
 use sim_core::mem::Memory;
 
 /// Where the stack of core `i` starts: `STACK_TOP - i * STACK_STRIDE` (grows down).
@@ -13,22 +14,24 @@ pub const STACK_TOP: u64 = 0x7fff_0000;
 /// Distance between the initial stack pointers of consecutive cores.
 pub const STACK_STRIDE: u64 = 0x10_0000;
 
-/// The initial state of one core: entry point and register values.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CoreStart {
-    /// Entry point.
-    pub rip: u64,
-    /// Initial general registers (RSP set to the core's stack, the rest zero).
-    pub regs: [u64; 16],
-}
-
 /// A program ready to run: its memory image and one start state per core.
 #[derive(Clone, Debug)]
 pub struct LoadedProgram {
     /// Every section's bytes at its load address.
     pub memory: Memory,
-    /// Entry of each core, in core order.
-    pub cores: Vec<CoreStart>,
+    /// Entry of each core, in core order (RSP set to the core's stack, the rest zero).
+    pub cores: Vec<CoreInit>,
+}
+
+impl LoadedProgram {
+    /// A machine running this program: `config` with one core per entry.
+    pub fn into_machine(self, config: MachineConfig) -> Machine {
+        let config = MachineConfig {
+            cores: self.cores.len(),
+            ..config
+        };
+        Machine::new(config, self.memory, self.cores)
+    }
 }
 
 /// Why a program cannot be loaded.
@@ -58,7 +61,7 @@ pub fn load(program: &Program) -> Result<LoadedProgram, LoadError> {
         .map(|(i, rip)| {
             let mut regs = [0u64; 16];
             regs[isa::reg::Gpr::Rsp.index()] = STACK_TOP - i as u64 * STACK_STRIDE;
-            CoreStart { rip, regs }
+            CoreInit { rip, regs }
         })
         .collect();
     Ok(LoadedProgram { memory, cores })
