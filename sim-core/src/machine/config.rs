@@ -189,8 +189,9 @@ pub struct MachineConfig {
     pub seed: u64,
     /// Timing perturbation, 0 = none. With `j > 0`, every memory latency and store-buffer
     /// drain is stretched by a random 0..=j percent (at least 0..=1 cycle), the drain of
-    /// each store is delayed by up to `j/4` extra cycles, and each core starts after a
-    /// random 0..=j cycles. Different seeds then visit different interleavings.
+    /// each store is delayed by up to `j/4` extra cycles (a store entering an empty
+    /// buffer may stay up to `4j` cycles), and each core starts after a random 0..=j
+    /// cycles. Different seeds then visit different interleavings.
     pub timing_jitter: u32,
     /// Stop with a report when no core retires for this many cycles.
     pub watchdog_cycles: u64,
