@@ -10,7 +10,14 @@
 //! Conventions shared with the multicore model: `hlt` ends the program; `pause`,
 //! `nop`, fences and `clflush` do nothing architecturally; `cpuid` returns fixed
 //! values ([`CPUID_VENDOR`]); `rdtsc` returns the retired-instruction count. Anything
-//! needing a system model (syscalls, privileged instructions) is a [`Fault`].
+//! needing a system model (syscalls, privileged instructions) is a [`Fault`] — unless
+//! the interpreter was given one ([`Interpreter::with_system`]): then every system
+//! uop goes through [`crate::system::execute_sys`], kernel code runs at CPL 0, `hlt`
+//! sleeps until an interrupt (the run ends if none is pending: the TSC, being the
+//! retired count, stands still, so no timer can fire), self-IPIs and APIC timer
+//! interrupts are taken at instruction boundaries, and serialization, which has
+//! nothing to discard in an in-order interpreter, is only recorded in
+//! [`Interpreter::sys_log`].
 
 use std::collections::HashMap;
 use std::fmt;
@@ -23,6 +30,7 @@ use isa::semantics::{complete_load, execute};
 use isa::uop::{Loc, MAX_TEMPS, SysOp, UopInputs, UopKind};
 
 use crate::mem::Memory;
+use crate::system::{SysContext, SysEffect, SysInst, SystemState, execute_sys};
 
 /// What `cpuid` leaves in EBX, EDX, ECX (any leaf): "GenuineIntel", so programs
 /// that print the vendor string see something familiar. EAX is 0.
@@ -77,6 +85,12 @@ pub struct Interpreter {
     pub mem: Memory,
     /// Instructions retired so far (also what `rdtsc` reads).
     pub retired: u64,
+    /// The system model, for programs with kernel code; `None` for user-mode-only
+    /// programs, whose system instructions fault.
+    pub sys: Option<SystemState>,
+    /// With a system model: each system instruction's effect other than
+    /// [`SysEffect::Continue`], with its address, in program order.
+    pub sys_log: Vec<(u64, SysEffect)>,
     /// Decoded instructions by address, shared (`Arc`) so interpreters stay `Send`.
     cache: HashMap<u64, Arc<DecodedInst>>,
 }
@@ -121,8 +135,17 @@ impl Interpreter {
             rip,
             mem,
             retired: 0,
+            sys: None,
+            sys_log: Vec::new(),
             cache: HashMap::new(),
         }
+    }
+
+    /// The same core with the system model `sys`: kernel code, privilege levels,
+    /// system calls and interrupts become executable.
+    pub fn with_system(mut self, sys: SystemState) -> Self {
+        self.sys = Some(sys);
+        self
     }
 
     /// Value of a general register.
@@ -135,9 +158,11 @@ impl Interpreter {
         self.regs[gpr.index()] = v;
     }
 
-    /// Execute one instruction. Only system uops fault, and each is alone in its
-    /// instruction, so a fault leaves the architectural state untouched.
+    /// Execute one instruction (with a system model, after taking the interrupt
+    /// pending at this boundary, if any). Only system uops fault, and each is alone
+    /// in its instruction, so a fault leaves the architectural state untouched.
     pub fn step(&mut self) -> Result<Step, Fault> {
+        self.take_interrupt()?;
         let inst = self.fetch()?;
         let retired = self.retired;
         let mut next = inst.next_ip();
@@ -147,17 +172,30 @@ impl Interpreter {
             flags: &mut self.flags,
             temps: [0; MAX_TEMPS as usize],
         };
+        let fault = |reason: String| Fault {
+            rip: inst.ip,
+            reason: format!("{reason} (`{}`)", format_intel(&inst.instr)),
+        };
         for uop in &inst.uops {
+            if let (Some(sys), Some(sys_inst)) = (self.sys.as_mut(), SysInst::from_uop(uop)) {
+                let mut ctx = SysContext {
+                    regs: &mut *st.regs,
+                    flags: &mut *st.flags,
+                    rip: inst.ip,
+                    next_rip: next,
+                    tsc: retired,
+                    sys,
+                    mem: &mut self.mem,
+                };
+                let effect = execute_sys(sys_inst, &mut ctx).map_err(|e| fault(e.to_string()))?;
+                next = ctx.next_rip;
+                halted |= record(sys, &mut self.sys_log, inst.ip, effect);
+                continue;
+            }
             match uop.kind {
                 UopKind::Sys(op) => match system(op, retired, &mut st) {
                     Ok(h) => halted |= h,
-                    Err(reason) => {
-                        let reason = format!("{reason} (`{}`)", format_intel(&inst.instr));
-                        return Err(Fault {
-                            rip: inst.ip,
-                            reason,
-                        });
-                    }
+                    Err(reason) => return Err(fault(reason)),
                 },
                 UopKind::Fence(_) | UopKind::Nop => {}
                 _ => {
@@ -192,14 +230,48 @@ impl Interpreter {
         Ok(if halted { Step::Halted } else { Step::Retired })
     }
 
-    /// Step until `hlt` or until `max_steps` instructions have retired.
+    /// Step until `hlt` (with a system model: a `hlt` no pending interrupt can wake)
+    /// or until `max_steps` instructions have retired.
     pub fn run(&mut self, max_steps: u64) -> Result<Stop, Fault> {
         for _ in 0..max_steps {
-            if self.step()? == Step::Halted {
+            let wakes = |cpu: &mut Self| {
+                cpu.boundary()
+                    .is_some_and(|ctx| ctx.pending_interrupt().is_some())
+            };
+            if self.step()? == Step::Halted && !wakes(self) {
                 return Ok(Stop::Halted);
             }
         }
         Ok(Stop::StepLimit)
+    }
+
+    /// The system-model view of the core at the boundary before RIP, if it has one.
+    fn boundary(&mut self) -> Option<SysContext<'_, Memory>> {
+        Some(SysContext {
+            regs: &mut self.regs,
+            flags: &mut self.flags,
+            rip: self.rip,
+            next_rip: self.rip,
+            tsc: self.retired,
+            sys: self.sys.as_mut()?,
+            mem: &mut self.mem,
+        })
+    }
+
+    /// Advance the APIC timer to the retired count (the interpreter's TSC) and
+    /// deliver the interrupt pending at this boundary, if any (system model only).
+    fn take_interrupt(&mut self) -> Result<(), Fault> {
+        let Some(mut ctx) = self.boundary() else {
+            return Ok(());
+        };
+        ctx.sys.tick(ctx.tsc);
+        let rip = ctx.rip;
+        ctx.take_interrupt().map_err(|e| Fault {
+            rip,
+            reason: e.to_string(),
+        })?;
+        self.rip = ctx.next_rip;
+        Ok(())
     }
 
     /// The decoded instruction at RIP, from the cache if its bytes are unchanged.
@@ -225,6 +297,25 @@ impl Interpreter {
         self.cache.insert(rip, Arc::clone(&d));
         Ok(d)
     }
+}
+
+/// Bookkeeping for a system instruction's `effect` at `rip`: log it, post a
+/// self-IPI (the only IPI a single core can receive); `true` for `hlt`.
+fn record(
+    sys: &mut SystemState,
+    log: &mut Vec<(u64, SysEffect)>,
+    rip: u64,
+    effect: SysEffect,
+) -> bool {
+    if let SysEffect::SendIpi(ipi) = effect
+        && ipi.dest.includes(sys.apic_id(), sys.apic_id())
+    {
+        sys.post_interrupt(ipi.vector);
+    }
+    if effect != SysEffect::Continue {
+        log.push((rip, effect));
+    }
+    effect == SysEffect::Halt
 }
 
 /// Carry out a system uop for a user-mode program that has retired `retired`
