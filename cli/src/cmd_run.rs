@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use isa::flags::Flags;
 use isa::reg::Gpr;
 use scenarios::program::{self, LoadedProgram};
-use sim_core::machine::{MachineConfig, StopReason};
+use sim_core::machine::{IfetchCoherence, MachineConfig, MemConfig, StopReason};
 use sim_core::reference::{Interpreter, Stop};
 
 use crate::cmd_asm::assemble_file;
@@ -39,6 +39,12 @@ pub struct RunArgs {
     /// store-buffer drains are stretched by a random 0..=J percent, core starts skewed.
     #[arg(long, default_value_t = 0, value_name = "J")]
     pub jitter: u32,
+    /// What a core's fetched code bytes do when another core's store to them becomes
+    /// visible (out-of-order model): `lazy` (kept until the core serializes: the
+    /// worst case the SDM allows), `snoop` (the I-cache line is invalidated at once),
+    /// `delayed:N` (invalidated N cycles later).
+    #[arg(long, default_value = "snoop", value_parser = parse_ifetch, value_name = "POLICY")]
+    pub ifetch: IfetchCoherence,
     /// Stop after this many cycles (out-of-order model).
     #[arg(long, default_value_t = 100_000_000, value_name = "N")]
     pub max_cycles: u64,
@@ -62,8 +68,15 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
     }
 }
 
+/// How many stale executions `run` prints in full before skipping to the last one.
+const SHOWN_STALE: usize = 3;
+
 fn run_machine(args: &RunArgs, loaded: LoadedProgram) -> Result<ExitCode, CliError> {
     let config = MachineConfig {
+        mem: MemConfig {
+            ifetch_coherence: args.ifetch,
+            ..MemConfig::default()
+        },
         seed: args.seed,
         timing_jitter: args.jitter,
         max_cycles: args.max_cycles,
@@ -73,17 +86,32 @@ fn run_machine(args: &RunArgs, loaded: LoadedProgram) -> Result<ExitCode, CliErr
     let outcome = machine.run();
     for (i, stats) in outcome.per_core.iter().enumerate() {
         out!(
-            "core {i}: {} instructions retired in {} cycles (IPC {:.2}); {} mispredicts, {} machine clears, {} serializations",
+            "core {i}: {} instructions retired in {} cycles (IPC {:.2}); {} mispredicts, {} machine clears, {} serializations, {} stale executions",
             stats.retired,
             stats.cycles,
             stats.ipc,
             stats.mispredicts,
             stats.machine_clears,
-            stats.serializations
+            stats.serializations,
+            stats.stale_executions
         );
         print_registers(&machine.regs(i), machine.flags(i), None);
     }
     out!("{} cycles in all", outcome.cycles);
+    let stale = machine.stale_executions();
+    if !stale.is_empty() {
+        out!(
+            "\n{} stale executions (instruction bytes memory no longer held):",
+            stale.len()
+        );
+        for s in stale.iter().take(SHOWN_STALE) {
+            out!("{s}");
+        }
+        if let Some(last) = stale.get(SHOWN_STALE..).and_then(<[_]>::last) {
+            out!("... {} more; the last:", stale.len() - SHOWN_STALE);
+            out!("{last}");
+        }
+    }
     match outcome.stop {
         StopReason::AllHalted => Ok(ExitCode::SUCCESS),
         StopReason::CycleLimit => Err(CliError::Failed(miette::miette!(
@@ -129,6 +157,21 @@ fn run_reference(args: &RunArgs, loaded: LoadedProgram) -> Result<ExitCode, CliE
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Parse `lazy`, `snoop` or `delayed:N`.
+pub fn parse_ifetch(s: &str) -> Result<IfetchCoherence, String> {
+    match s {
+        "lazy" => Ok(IfetchCoherence::Lazy),
+        "snoop" => Ok(IfetchCoherence::Snoop),
+        _ => s
+            .strip_prefix("delayed:")
+            .and_then(|n| n.parse().ok())
+            .map(|cycles| IfetchCoherence::Delayed { cycles })
+            .ok_or_else(|| {
+                format!("`{s}` is not a policy; use lazy, snoop or delayed:N (N cycles)")
+            }),
+    }
 }
 
 /// Print general registers four to a line, then RIP (when known) and the status flags.

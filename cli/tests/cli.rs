@@ -123,3 +123,30 @@ fn litmus_json_counts_every_run() {
         "SB with mfences forbids 0/0"
     );
 }
+
+#[test]
+fn cross_modifying_example_reports_stale_code_readably() {
+    let out = synclab(&["run", "examples/xmc.s", "--ifetch", "lazy"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("stale executions (instruction bytes memory no longer held)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("executed  `mov edi, 0x1`  (bf 01 00 00 00)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("memory    `mov edi, 0x2`  (bf 02 00 00 00)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("written by core 0"), "{stdout}");
+    let out = synclab(&["run", "examples/xmc.s", "--ifetch", "sometimes"]);
+    assert_eq!(out.status.code(), Some(2), "a bad policy is bad input");
+}

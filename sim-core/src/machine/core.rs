@@ -42,6 +42,10 @@ pub struct Shared<'a> {
     pub trace: Option<&'a mut Vec<TraceEvent>>,
     /// Stores that became visible (the machine snoops the other cores with them).
     pub visible: &'a mut Vec<VisibleStore>,
+    /// Who last wrote each line, for the stale-code detector.
+    pub line_writes: &'a super::stale::LineWrites,
+    /// Stale executions found so far.
+    pub stale: &'a mut Vec<super::StaleExecution>,
 }
 
 impl Shared<'_> {

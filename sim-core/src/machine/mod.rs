@@ -33,12 +33,14 @@ mod memsys;
 mod predictor;
 mod retire;
 mod rob;
+mod stale;
 mod store_buffer;
 mod trace;
 mod watchdog;
 
 pub use config::{CoreConfig, IfetchCoherence, MachineConfig, MemConfig};
 pub use memsys::LINE;
+pub use stale::StaleExecution;
 pub use store_buffer::{Overlap, SbEntry, StoreBuffer, overlap};
 pub use trace::{ClearReason, InstRecord, NEVER, SerializeReason, Stage, TraceEvent};
 pub use watchdog::{CoreWait, WatchdogReport};
@@ -80,6 +82,8 @@ pub struct CoreStats {
     pub sb_full_stalls: u64,
     /// Serializing instructions retired.
     pub serializations: u64,
+    /// Instructions retired from bytes memory no longer held (see [`StaleExecution`]).
+    pub stale_executions: u64,
 }
 
 /// Why a run stopped.
@@ -140,6 +144,8 @@ pub struct Machine {
     cache: DecodeCache,
     trace: Vec<TraceEvent>,
     visible: Vec<VisibleStore>,
+    line_writes: stale::LineWrites,
+    stale: Vec<StaleExecution>,
     now: u64,
     last_progress: u64,
 }
@@ -180,6 +186,8 @@ impl Machine {
             cache: DecodeCache::new(),
             trace: Vec::new(),
             visible: Vec::new(),
+            line_writes: stale::LineWrites::default(),
+            stale: Vec::new(),
             now: 0,
             last_progress: 0,
         }
@@ -240,6 +248,8 @@ impl Machine {
                 cache: &mut self.cache,
                 trace: self.config.trace.then_some(&mut self.trace),
                 visible: &mut self.visible,
+                line_writes: &self.line_writes,
+                stale: &mut self.stale,
             };
             let core = &mut self.cores[i];
             let retired_before = core.stats.retired;
@@ -254,6 +264,8 @@ impl Machine {
                 self.last_progress = now;
             }
             for store in self.visible.drain(..) {
+                self.line_writes
+                    .record(store.core, store.addr, store.len, now);
                 for other in self.cores.iter_mut().filter(|c| c.id != store.core) {
                     other.snoop(store, now);
                 }
@@ -277,6 +289,12 @@ impl Machine {
     /// The globally visible memory (after `AllHalted`, every store buffer has drained).
     pub fn memory(&self) -> &Memory {
         &self.memory
+    }
+
+    /// Every stale execution of the run so far, in retirement order (recorded with
+    /// tracing on or off: they are what synclab exists to show).
+    pub fn stale_executions(&self) -> &[StaleExecution] {
+        &self.stale
     }
 
     /// The trace recorded so far (empty unless `config.trace`); leaves it empty.

@@ -6,8 +6,10 @@ use isa::reg::Gpr;
 use isa::uop::{Loc, SysOp, UopKind};
 
 use super::core::{Core, Flush, FlushCause, Shared, record_of};
+use super::decode_cache::InstId;
 use super::memsys::{LINE, line_of};
 use super::rob::loc_index;
+use super::stale::{self, Retiring};
 use super::store_buffer::SbEntry;
 use super::trace::{ClearReason, SerializeReason, Stage, TraceEvent};
 use crate::reference::CPUID_VENDOR;
@@ -80,6 +82,7 @@ impl Core {
         let head = self.rob.head().expect("ready");
         let (inst_seq, next_ip, class, ras) =
             (head.q.inst_seq, head.q.next_ip, head.q.class, head.q.ras);
+        let (inst_id, ip) = (head.q.inst, head.q.ip);
         let mut record = sh
             .trace
             .is_some()
@@ -160,6 +163,9 @@ impl Core {
         }
         self.stats.retired += 1;
         self.last_retire = now;
+        if let Some(id) = inst_id {
+            self.detect_stale(id, inst_seq, ip, now, sh);
+        }
         if let Some(mut r) = record {
             r.mark(Stage::Retire, now);
             match self.sb.tail_mut().filter(|_| stored) {
@@ -251,5 +257,23 @@ impl Core {
                 .queue
                 .iter()
                 .any(|q| q.first && overlaps(q.ip, q.next_ip))
+    }
+}
+
+impl Core {
+    /// Run the stale-code detector on the instruction just retired.
+    fn detect_stale(&mut self, id: InstId, inst_seq: u64, ip: u64, now: u64, sh: &mut Shared) {
+        let inst = sh.cache.get(id);
+        let retiring = Retiring {
+            core: self.id,
+            inst_seq,
+            ip,
+            bytes: inst.bytes(),
+        };
+        if let Some(stale) = stale::check(&retiring, sh.line_writes, sh.memory, now) {
+            self.stats.stale_executions += 1;
+            sh.stale.push(stale);
+            sh.emit(TraceEvent::StaleExecution(stale));
+        }
     }
 }

@@ -170,6 +170,8 @@ pub enum TraceEvent {
         /// Which fence; `Mfence` also stands for locked instructions.
         kind: FenceKind,
     },
+    /// An instruction retired from bytes that memory no longer held.
+    StaleExecution(super::StaleExecution),
     /// A core serialized after instruction `inst_seq`.
     Serialize {
         /// Core.
