@@ -48,11 +48,10 @@ pub fn run(args: &AsmArgs) -> Result<ExitCode, CliError> {
     let (_, program) = assemble_file(&args.file)?;
     if args.listing {
         for entry in &program.listing {
-            let hex: Vec<String> = entry.bytes.iter().map(|b| format!("{b:02x}")).collect();
             out!(
                 "{:#010x}  {:<30} {:>5}  {}",
                 entry.addr,
-                hex.join(" "),
+                isa::decode::hex_bytes(&entry.bytes),
                 entry.line,
                 entry.source
             );

@@ -36,8 +36,12 @@ pub fn run(args: &DisasmArgs) -> Result<ExitCode, CliError> {
         )
     })?;
     for line in isa::decode::disassemble(&bytes, args.base) {
-        let hex: Vec<String> = line.bytes.iter().map(|b| format!("{b:02x}")).collect();
-        out!("{:#010x}  {:<30} {}", line.addr, hex.join(" "), line.text);
+        out!(
+            "{:#010x}  {:<30} {}",
+            line.addr,
+            isa::decode::hex_bytes(&line.bytes),
+            line.text
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

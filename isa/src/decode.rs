@@ -156,6 +156,15 @@ pub struct DisasmLine {
     pub text: String,
 }
 
+/// `bytes` as space-separated lower-case hex pairs (`bf 01 00`), as listings print them.
+pub fn hex_bytes(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Disassemble `bytes` loaded at `base` linearly. Bytes that do not decode are
 /// shown one at a time as `.byte 0x..` and decoding resumes at the next byte, as
 /// objdump does.

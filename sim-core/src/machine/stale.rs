@@ -91,14 +91,6 @@ fn disassemble_at(bytes: &[u8], ip: u64) -> String {
         .unwrap_or_else(|_| "(undecodable)".to_string())
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 impl fmt::Display for StaleExecution {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
@@ -110,13 +102,13 @@ impl fmt::Display for StaleExecution {
             f,
             "  executed  `{}`  ({})",
             self.stale_disassembly(),
-            hex(self.stale_bytes())
+            isa::decode::hex_bytes(self.stale_bytes())
         )?;
         writeln!(
             f,
             "  memory    `{}`  ({})",
             self.current_disassembly(),
-            hex(self.current_bytes())
+            isa::decode::hex_bytes(self.current_bytes())
         )?;
         write!(
             f,
