@@ -14,6 +14,7 @@ use super::jitter::Jitter;
 use super::memsys::MemSys;
 use super::predictor::RasCheckpoint;
 use super::rob::{ARCH, Inputs, MAX_SRCS, N_LOCS, NOT_YET, Rob, RobEntry, Wait, loc_index};
+use super::scheduler::Scheduler;
 use super::store_buffer::StoreBuffer;
 use super::trace::{ClearReason, InstRecord, Stage, TraceEvent};
 use super::{CoreInit, CoreStats};
@@ -110,7 +111,7 @@ pub struct Core {
     /// Retired register, temporary and flag values.
     pub arch: [u64; N_LOCS],
     /// Renamed uops not yet issued, oldest first.
-    pub(super) scheduler: Vec<u64>,
+    pub(super) scheduler: Scheduler,
     pub(super) load_queue: VecDeque<u64>,
     pub(super) store_queue: VecDeque<u64>,
     pub(super) barriers: VecDeque<Barrier>,
@@ -158,7 +159,7 @@ impl Core {
             rob: Rob::new(config.rob_size),
             rat: [ARCH; N_LOCS],
             arch,
-            scheduler: Vec::with_capacity(config.scheduler_size),
+            scheduler: Scheduler::with_capacity(config.scheduler_size),
             load_queue: VecDeque::with_capacity(config.load_queue),
             store_queue: VecDeque::with_capacity(config.store_queue),
             barriers: VecDeque::new(),
@@ -251,7 +252,7 @@ impl Core {
             }
         }
         let next = self.rob.next_seq();
-        self.scheduler.retain(|&s| s < next);
+        self.scheduler.squash(next);
         self.loads_in_flight.retain(|l| l.seq < next);
         while self.load_queue.back().is_some_and(|&s| s >= next) {
             self.load_queue.pop_back();
@@ -343,7 +344,6 @@ impl Core {
             {
                 self.rename_blocked_by = Some(q.inst_seq);
             }
-            self.scheduler.push(seq);
             self.rob.push(RobEntry {
                 q,
                 seq,
@@ -360,10 +360,12 @@ impl Core {
                 actual_next: 0,
                 wait: Wait::Nothing,
             });
+            self.scheduler.push(seq, &mut self.rob);
         }
     }
 
-    /// Issue ready uops, oldest first, within the issue width and port limits.
+    /// Issue ready uops, oldest first, within the issue width and port limits. Only
+    /// candidates whose sources are available are tried: the others would fail anyway.
     fn issue(&mut self, now: u64, sh: &mut Shared) {
         let mut ports = Ports {
             total: self.config.issue_width,
@@ -371,10 +373,12 @@ impl Core {
             stores: self.config.store_ports,
         };
         let mut i = 0;
-        while i < self.scheduler.len() && ports.total > 0 {
-            let seq = self.scheduler[i];
-            if self.try_issue(seq, now, sh, &mut ports) {
-                self.scheduler.remove(i);
+        while ports.total > 0 {
+            let Some((seq, ready_at)) = self.scheduler.candidate(i) else {
+                break;
+            };
+            if ready_at <= now && self.try_issue(seq, now, sh, &mut ports) {
+                self.scheduler.remove_candidate(i);
                 ports.total -= 1;
             } else {
                 i += 1;
@@ -508,6 +512,7 @@ impl Core {
         e.issued = now;
         e.done = now + latency;
         e.wait = Wait::Nothing;
+        self.scheduler.wake(seq, &mut self.rob);
         true
     }
 

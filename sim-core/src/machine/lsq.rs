@@ -117,6 +117,7 @@ impl Core {
             e.result = isa::semantics::complete_load(&e.q.uop, &load.inputs, loaded).1;
             e.performed = true;
             e.done = now;
+            self.scheduler.wake(load.seq, &mut self.rob);
         }
     }
 

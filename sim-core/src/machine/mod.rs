@@ -33,6 +33,7 @@ mod memsys;
 mod predictor;
 mod retire;
 mod rob;
+mod scheduler;
 mod stale;
 mod store_buffer;
 mod trace;

@@ -110,6 +110,8 @@ pub struct Rob {
     entries: VecDeque<RobEntry>,
     capacity: usize,
     next_seq: u64,
+    /// Per uop (slot `seq % capacity`): scheduled uops waiting for its completion cycle.
+    waiters: Vec<Vec<u64>>,
 }
 
 impl Rob {
@@ -119,6 +121,7 @@ impl Rob {
             entries: VecDeque::with_capacity(capacity),
             capacity,
             next_seq: 0,
+            waiters: vec![Vec::new(); capacity],
         }
     }
 
@@ -136,7 +139,32 @@ impl Rob {
     pub fn push(&mut self, entry: RobEntry) {
         debug_assert_eq!(entry.seq, self.next_seq);
         self.next_seq += 1;
+        let slot = self.slot(entry.seq);
+        self.waiters[slot].clear();
         self.entries.push_back(entry);
+    }
+
+    fn slot(&self, seq: u64) -> usize {
+        (seq % self.capacity as u64) as usize
+    }
+
+    /// Record that `consumer` waits for the completion cycle of `producer` (in flight).
+    pub fn wait_for(&mut self, producer: u64, consumer: u64) {
+        let slot = self.slot(producer);
+        self.waiters[slot].push(consumer);
+    }
+
+    /// The uops waiting for `producer`; hand the list back with [`Rob::return_waiters`].
+    pub fn take_waiters(&mut self, producer: u64) -> Vec<u64> {
+        let slot = self.slot(producer);
+        std::mem::take(&mut self.waiters[slot])
+    }
+
+    /// Give back a list from [`Rob::take_waiters`], emptied (keeps its allocation).
+    pub fn return_waiters(&mut self, producer: u64, mut waiters: Vec<u64>) {
+        waiters.clear();
+        let slot = self.slot(producer);
+        self.waiters[slot] = waiters;
     }
 
     fn index(&self, seq: u64) -> Option<usize> {
@@ -154,6 +182,22 @@ impl Rob {
     /// Mutable access to the in-flight uop `seq`.
     pub fn get_mut(&mut self, seq: u64) -> Option<&mut RobEntry> {
         self.index(seq).map(|i| &mut self.entries[i])
+    }
+
+    /// When the producers of `srcs` have their results: `Ok(cycle)` once every
+    /// producer's completion cycle is known (retired producers count as cycle 0), or
+    /// `Err(producer)` naming one whose cycle is not known yet. A known cycle never
+    /// changes while the producer is in flight, and a producer retires only once done.
+    pub fn sources_ready_at(&self, srcs: &[(Loc, u64)]) -> Result<u64, u64> {
+        let mut ready = 0;
+        for &(_, p) in srcs {
+            match self.get(p) {
+                Some(e) if e.done == NOT_YET => return Err(p),
+                Some(e) => ready = ready.max(e.done),
+                None => {}
+            }
+        }
+        Ok(ready)
     }
 
     /// The oldest uop.
