@@ -7,6 +7,8 @@
 //! the interpreter and the final-state extraction end to end, independently of the
 //! out-of-order machine. It never shows TSO's relaxed outcomes (store buffering).
 
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use sim_core::mem::Memory;
 use sim_core::reference::{Interpreter, Step};
 
@@ -39,7 +41,7 @@ impl LitmusExecutor for ScExecutor {
             })
             .collect();
         let mut running: Vec<usize> = (0..cores.len()).collect();
-        let mut rng = SplitMix64(seed);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut steps = 0;
         while !running.is_empty() {
             if steps == self.max_steps {
@@ -48,7 +50,7 @@ impl LitmusExecutor for ScExecutor {
                 ));
             }
             steps += 1;
-            let pick = rng.below(running.len());
+            let pick = rng.random_range(0..running.len());
             let core = &mut cores[running[pick]];
             // The memory is shared: lend it to the core for one instruction.
             std::mem::swap(&mut core.mem, &mut memory);
@@ -62,24 +64,5 @@ impl LitmusExecutor for ScExecutor {
             regs: cores.iter().map(|c| c.regs).collect(),
             memory,
         })
-    }
-}
-
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny seeded generator, plenty for
-/// picking the next thread.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (`n > 0`); the modulo bias is irrelevant here.
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
     }
 }
