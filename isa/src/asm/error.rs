@@ -94,14 +94,24 @@ impl SpanError {
 /// Result of an operation that fails with a located error.
 pub(crate) type SpanResult<T> = Result<T, SpanError>;
 
-/// The known name closest to `name`, if it is close enough to be a plausible typo.
+/// The known name closest to `name`, if it is close enough to be a plausible typo:
+/// similar (Jaro-Winkler) or a few edits away counting a swap of neighbours as one
+/// (`mvo` -> `mov`); the fewest edits win, then the most similar.
 pub(crate) fn nearest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let max_edits = 1 + name.chars().count() / 4;
     known
         .into_iter()
-        .map(|candidate| (strsim::jaro_winkler(name, candidate), candidate))
-        .filter(|(score, _)| *score >= 0.75)
-        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
-        .map(|(_, candidate)| candidate)
+        .map(|candidate| {
+            let edits = strsim::osa_distance(name, candidate);
+            (edits, strsim::jaro_winkler(name, candidate), candidate)
+        })
+        .filter(|&(edits, similarity, _)| similarity >= 0.75 || edits <= max_edits)
+        .min_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| b.1.total_cmp(&a.1))
+                .then_with(|| a.2.cmp(b.2))
+        })
+        .map(|(_, _, candidate)| candidate)
 }
 
 /// `value` in hex with its sign (`-0x10`, not a 128-bit two's complement).
@@ -110,5 +120,20 @@ pub(crate) fn signed_hex(value: i128) -> String {
         format!("-{:#x}", value.unsigned_abs())
     } else {
         format!("{value:#x}")
+    }
+}
+
+#[cfg(test)]
+mod nearest_tests {
+    use super::nearest;
+
+    #[test]
+    fn swapped_neighbours_count_as_one_edit() {
+        assert_eq!(nearest("mvo", ["movd", "mov", "xor"]), Some("mov"));
+        assert_eq!(
+            nearest("lfecne", ["lfence", "mfence", "sfence"]),
+            Some("lfence")
+        );
+        assert_eq!(nearest("zzzz", ["mov"]), None);
     }
 }
