@@ -2,6 +2,7 @@
 //! addresses, initial state, and how to read the observed locations back.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use isa::asm::assemble;
 use isa::reg::{Gpr, RegRef, Width};
@@ -74,6 +75,9 @@ pub struct LitmusProgram {
     pub locations: BTreeMap<String, u64>,
     /// What to report, sorted by key.
     pub observed: Vec<Observable>,
+    /// The assembled initial image, built on first use: a test is run hundreds of
+    /// times and its code only needs assembling once.
+    image: OnceLock<Result<Memory, String>>,
 }
 
 impl LitmusProgram {
@@ -134,6 +138,7 @@ impl LitmusProgram {
             memory_init,
             locations,
             observed,
+            image: OnceLock::new(),
         }
     }
 
@@ -141,6 +146,10 @@ impl LitmusProgram {
     /// the data locations' initial values. Fails only if the assembler rejects the
     /// generated code.
     pub fn image(&self) -> Result<Memory, String> {
+        self.image.get_or_init(|| self.assemble_image()).clone()
+    }
+
+    fn assemble_image(&self) -> Result<Memory, String> {
         let mut mem = Memory::new();
         for (t, thread) in self.threads.iter().enumerate() {
             let code =
