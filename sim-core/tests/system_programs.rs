@@ -189,7 +189,10 @@ user:
 "
     );
     for iret_serializing in [true, false] {
-        let config = SystemConfig { iret_serializing };
+        let config = SystemConfig {
+            iret_serializing,
+            ..SystemConfig::default()
+        };
         let (mut cpu, _) = boot(&src, config, &[(0x80, "int80", true)]);
         assert_eq!(cpu.run(1000), Ok(Stop::Halted));
         assert_eq!(cpu.mem.read(0x600000, Width::B8), 101);

@@ -199,6 +199,16 @@ pub struct MachineConfig {
     pub max_cycles: u64,
     /// Record [`super::TraceEvent`]s.
     pub trace: bool,
+    /// Architectural choices of every core's system model: whether IRET
+    /// serializes, page-table isolation.
+    pub system: crate::system::SystemConfig,
+    /// Cycles from the retirement of an ICR write to the IPI reaching the
+    /// destination's APIC (an external interrupt scheduled for a cycle arrives then).
+    pub ipi_latency: u64,
+    /// Whether taking an interrupt serializes the core (drops prefetched and cached
+    /// instruction bytes). The SDM does not list event delivery as serializing, so
+    /// the default is `false`; in-flight younger work is squashed either way.
+    pub interrupt_delivery_serializing: bool,
 }
 
 impl Default for MachineConfig {
@@ -212,6 +222,9 @@ impl Default for MachineConfig {
             watchdog_cycles: 100_000,
             max_cycles: 1_000_000_000,
             trace: false,
+            system: crate::system::SystemConfig::default(),
+            ipi_latency: 40,
+            interrupt_delivery_serializing: false,
         }
     }
 }

@@ -187,7 +187,10 @@ impl Core {
         }
         if class.contains(InstClass::SERIALIZING) {
             self.stats.serializations += 1;
-            let reason = SerializeReason::Instruction(sys_op.unwrap_or(SysOp::Serialize));
+            let reason = match sys_op {
+                Some(SysOp::Cpuid) => SerializeReason::Cpuid,
+                _ => SerializeReason::Serialize,
+            };
             sh.emit(TraceEvent::Serialize {
                 core: self.id as u16,
                 cycle: now,

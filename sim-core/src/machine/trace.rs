@@ -1,7 +1,9 @@
 //! What the machine reports about a run, for viewers and tests: one event enum,
 //! fixed-size records (no heap data), cycles stored compactly as offsets.
 
-use isa::uop::{FenceKind, SysOp};
+use isa::uop::FenceKind;
+
+pub use crate::system::SerializeReason;
 
 /// Marker for a pipeline stage an instruction never reached.
 pub const NEVER: u32 = u32::MAX;
@@ -118,13 +120,6 @@ pub enum ClearReason {
     },
 }
 
-/// Why a core serialized (waited for everything older and refetched).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum SerializeReason {
-    /// An architecturally serializing instruction (SDM Vol. 3A §9.3).
-    Instruction(SysOp),
-}
-
 /// Everything the machine reports, in the order it happened.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum TraceEvent {
@@ -182,6 +177,78 @@ pub enum TraceEvent {
         inst_seq: u64,
         /// Why.
         reason: SerializeReason,
+    },
+    /// A core sent an IPI (one event per destination core).
+    IpiSent {
+        /// Sending core.
+        core: u16,
+        /// Cycle the ICR write retired.
+        cycle: u64,
+        /// Destination core.
+        to: u16,
+        /// Vector.
+        vector: u8,
+        /// Cycle it reaches the destination's APIC.
+        arrives: u64,
+    },
+    /// A core took an interrupt (IPI, external or timer) at an instruction boundary.
+    InterruptTaken {
+        /// Core.
+        core: u16,
+        /// Cycle.
+        cycle: u64,
+        /// Vector.
+        vector: u8,
+        /// Address the handler returns to (the interrupted instruction).
+        ip: u64,
+        /// The core was asleep in `hlt`.
+        woke: bool,
+    },
+    /// An instruction raised an exception that was delivered through the IDT.
+    Exception {
+        /// Core.
+        core: u16,
+        /// Cycle.
+        cycle: u64,
+        /// Vector (13 for #GP).
+        vector: u8,
+        /// Address of the faulting instruction.
+        ip: u64,
+    },
+    /// The current privilege level changed (syscall, sysret, interrupt, iretq...).
+    PrivilegeChange {
+        /// Core.
+        core: u16,
+        /// Cycle.
+        cycle: u64,
+        /// The new CPL (0 kernel, 3 user).
+        cpl: u8,
+        /// Where execution continues.
+        ip: u64,
+    },
+    /// A core retired `hlt` and sleeps until an interrupt.
+    Sleep {
+        /// Core.
+        core: u16,
+        /// Cycle.
+        cycle: u64,
+    },
+    /// A core retired the instruction a sync point marks.
+    SyncPoint {
+        /// Core.
+        core: u16,
+        /// Cycle.
+        cycle: u64,
+        /// Index of the contract in the machine's contract list.
+        contract: u16,
+    },
+    /// A stale execution that breaks a declared contract (also reported as
+    /// [`TraceEvent::StaleExecution`]).
+    ContractViolation {
+        /// Index of the contract in the machine's contract list.
+        contract: u16,
+        /// The stale execution.
+        stale: super::StaleExecution,
     },
 }
 

@@ -52,11 +52,10 @@
 //!   DRn, WRMSR except to the x2APIC range and IA32_TSC_DEADLINE
 //!   ([`isa::class::wrmsr_serializes`]), INVLPG, WBINVD, INVD and the descriptor-table
 //!   loads. SYSRET and SYSEXIT never serialize, nor does event delivery.
-//! - Page-table isolation (PTI) is *not* a switch of this model: a kernel that
-//!   returns to user mode through a CR3 write says so in its own code
-//!   (`mov cr3, rax` before `sysretq`), and that instruction reports
-//!   `Serialize(MovToCr(3))` like any other. Keeping the CR3 write visible in the
-//!   program keeps the serializing point where the trace shows it.
+//! - Page-table isolation (PTI): a kernel may write its own CR3 switch before
+//!   `sysretq` (`mov cr3, rax` reports `Serialize(MovToCr(3))`), or the scenario
+//!   sets [`SystemConfig::pti`] and every return to CPL 3 reports
+//!   `Serialize(PtiCr3Switch)`, as if the kernel's exit path had done so.
 //! - Architectural exceptions (#GP, #UD) raised by a system instruction are
 //!   delivered through the IDT when it has a gate for the vector; otherwise (and for
 //!   features synclab does not model) the instruction fails with an [`Exception`]
@@ -106,18 +105,23 @@ pub struct SystemConfig {
     /// Whether IRET serializes. The SDM says it does (default `true`); `false`
     /// models the kernels-of-the-future the 2020 membarrier thread worried about.
     pub iret_serializing: bool,
+    /// Page-table isolation: every return to user mode (SYSRET, SYSEXIT, IRET to
+    /// CPL 3) first switches CR3 to the user page tables, which serializes. Models
+    /// Linux with `pti=on` without writing the CR3 switch into each scenario.
+    pub pti: bool,
 }
 
 impl Default for SystemConfig {
     fn default() -> Self {
         SystemConfig {
             iret_serializing: true,
+            pti: false,
         }
     }
 }
 
-/// The instruction that made the core serialize, for trace events and summaries.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+/// What made the core serialize, for trace events and summaries.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SerializeReason {
     /// `cpuid`.
     Cpuid,
@@ -139,6 +143,11 @@ pub enum SerializeReason {
     Invd,
     /// `lgdt`, `lidt`, `lldt`, `ltr`, `invpcid`.
     DescriptorLoad,
+    /// The CR3 write of a PTI return to user mode ([`SystemConfig::pti`]).
+    PtiCr3Switch,
+    /// Delivery of an interrupt, when the machine is configured to serialize on it
+    /// (the SDM does not list event delivery as serializing).
+    InterruptDelivery,
 }
 
 impl fmt::Display for SerializeReason {
@@ -154,6 +163,8 @@ impl fmt::Display for SerializeReason {
             SerializeReason::Wbinvd => f.write_str("wbinvd"),
             SerializeReason::Invd => f.write_str("invd"),
             SerializeReason::DescriptorLoad => f.write_str("descriptor-table load"),
+            SerializeReason::PtiCr3Switch => f.write_str("pti cr3 switch"),
+            SerializeReason::InterruptDelivery => f.write_str("interrupt delivery"),
         }
     }
 }

@@ -107,6 +107,12 @@ impl SystemState {
         }
     }
 
+    /// Set an ordinary MSR (IA32_LSTAR, IA32_STAR, ...) without executing `wrmsr`:
+    /// the state a scenario's boot code would have left.
+    pub fn set_msr(&mut self, msr: u32, value: u64) {
+        self.msrs.set(msr, value);
+    }
+
     /// The current GS base (IA32_GS_BASE).
     pub fn gs_base(&self) -> u64 {
         self.msrs.get(IA32_GS_BASE)

@@ -331,6 +331,7 @@ fn iret_serialization_is_configurable_and_sysret_never_serializes() {
     let mut c = Core::user();
     let config = SystemConfig {
         iret_serializing: false,
+        ..SystemConfig::default()
     };
     c.sys = SystemState::new(config, 0);
     c.sys.set_kernel_stack(KSTACK);

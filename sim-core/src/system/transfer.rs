@@ -77,7 +77,7 @@ impl<M: StackMemory> SysContext<'_, M> {
         self.sys.cs = base.wrapping_add(16) | 3;
         self.sys.ss = base.wrapping_add(8) | 3;
         self.next_rip = rcx;
-        Ok(SysEffect::Continue)
+        Ok(self.user_return(SysEffect::Continue))
     }
 
     /// The IA32_SYSENTER_CS selector, #GP(0) when it is null (SDM Vol. 2
@@ -116,7 +116,7 @@ impl<M: StackMemory> SysContext<'_, M> {
         self.sys.cs = (cs + 32) | 3;
         self.sys.ss = (cs + 40) | 3;
         self.next_rip = rip;
-        Ok(SysEffect::Continue)
+        Ok(self.user_return(SysEffect::Continue))
     }
 
     /// Deliver `event` through the IDT in 64-bit mode (SDM Vol. 3A §6.14.2–6.14.3):
@@ -218,8 +218,19 @@ impl<M: StackMemory> SysContext<'_, M> {
         Ok(if self.sys.config.iret_serializing {
             SysEffect::Serialize(SerializeReason::Iret)
         } else {
-            SysEffect::Continue
+            self.user_return(SysEffect::Continue)
         })
+    }
+
+    /// The effect of a return instruction that has just loaded CS: with
+    /// [`SystemConfig::pti`](super::SystemConfig::pti), a return to CPL 3 went
+    /// through the kernel's CR3 switch, which serializes.
+    fn user_return(&self, effect: SysEffect) -> SysEffect {
+        if self.sys.config.pti && self.sys.cpl() == 3 {
+            SysEffect::Serialize(SerializeReason::PtiCr3Switch)
+        } else {
+            effect
+        }
     }
 
     /// #GP(0) unless at CPL 0.
