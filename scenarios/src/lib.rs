@@ -3,6 +3,8 @@
 //! - [`litmus`]: herd7 x86 litmus tests, translated to synclab programs and checked
 //!   against herd7's x86-TSO verdicts.
 //! - [`program`]: loading an assembled program: memory image and per-core entry points.
+//! - [`scenario`]: the RON scenario format.
 
 pub mod litmus;
 pub mod program;
+pub mod scenario;
