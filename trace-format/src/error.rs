@@ -51,7 +51,7 @@ pub enum TraceFormatError {
     Io(#[from] std::io::Error),
     /// The magic bytes are wrong: some other kind of file.
     #[error(
-        "not a synctrace file: it starts with {found:?} instead of the magic bytes \"SYNCTRC\\n\" (write traces with `synclab run --trace FILE.synctrace`)"
+        "not a synctrace file: it starts with {found:?} instead of the magic bytes \"SYNCTRC\\n\""
     )]
     NotATrace {
         /// The first bytes of the file, lossily as text.
