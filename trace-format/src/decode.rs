@@ -94,37 +94,49 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    #[inline]
     fn take(&mut self, n: usize) -> Result<&'a [u8], TraceFormatError> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len());
-        let Some(end) = end else {
-            return Err(TraceFormatError::Truncated {
-                offset: self.bytes.len(),
-                part: self.part,
-            });
-        };
-        let slice = &self.bytes[self.pos..end];
-        self.pos = end;
-        Ok(slice)
+        match self.bytes.get(self.pos..).and_then(|rest| rest.get(..n)) {
+            Some(slice) => {
+                self.pos += n;
+                Ok(slice)
+            }
+            None => Err(self.truncated()),
+        }
     }
 
+    /// Kept out of line: the decoding loop stays small.
+    #[cold]
+    fn truncated(&self) -> TraceFormatError {
+        TraceFormatError::Truncated {
+            offset: self.bytes.len(),
+            part: self.part,
+        }
+    }
+
+    #[inline]
     fn array<const N: usize>(&mut self) -> Result<[u8; N], TraceFormatError> {
         let mut a = [0; N];
         a.copy_from_slice(self.take(N)?);
         Ok(a)
     }
 
+    #[inline]
     fn u8(&mut self) -> Result<u8, TraceFormatError> {
         Ok(self.array::<1>()?[0])
     }
 
+    #[inline]
     fn u16(&mut self) -> Result<u16, TraceFormatError> {
         Ok(u16::from_le_bytes(self.array()?))
     }
 
+    #[inline]
     fn u32(&mut self) -> Result<u32, TraceFormatError> {
         Ok(u32::from_le_bytes(self.array()?))
     }
 
+    #[inline]
     fn u64(&mut self) -> Result<u64, TraceFormatError> {
         Ok(u64::from_le_bytes(self.array()?))
     }
