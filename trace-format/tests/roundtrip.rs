@@ -239,3 +239,28 @@ proptest! {
         prop_assert_eq!(file.events, events);
     }
 }
+
+#[test]
+fn each_record_has_the_size_docs_trace_format_md_gives() {
+    // Tag order of `common::variant`; sizes include the tag byte.
+    const SIZES: [usize; common::VARIANTS] =
+        [72, 30, 27, 11, 20, 68, 24, 22, 21, 20, 20, 11, 13, 70];
+    let header = TraceHeader::default();
+    let mut empty = Vec::new();
+    write_trace(&mut empty, &header, &[]).unwrap();
+    assert_eq!(empty.len(), 34, "fixed header");
+    for event in common::one_of_each() {
+        let mut bytes = Vec::new();
+        write_trace(&mut bytes, &header, &[event]).unwrap();
+        assert_eq!(
+            bytes.len() - empty.len(),
+            SIZES[common::variant(&event)],
+            "{event:?}"
+        );
+        assert_eq!(
+            bytes[empty.len()] as usize,
+            common::variant(&event) + 1,
+            "tag of {event:?}"
+        );
+    }
+}
