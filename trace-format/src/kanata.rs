@@ -51,10 +51,12 @@ pub fn write_kanata(w: impl Write, events: &[TraceEvent]) -> io::Result<()> {
 
     let mut log = Log {
         w: BufWriter::new(w),
-        cycle: None,
+        cycle: 0,
         retired: 0,
     };
-    writeln!(log.w, "Kanata\t0004")?;
+    // Konata ignores `C=` and starts at cycle 0, so the log starts there explicitly
+    // and moves by `C` deltas only: both readings give the machine's cycles.
+    writeln!(log.w, "Kanata\t0004\nC=\t0")?;
     // (cycle, id, step) of every instruction's next command.
     let mut pending: BinaryHeap<Reverse<(u64, usize, usize)>> = BinaryHeap::new();
     let mut emit = |log: &mut Log<_>, id: usize, step: usize, pending: &mut BinaryHeap<_>| {
@@ -231,19 +233,17 @@ fn note(event: &TraceEvent, dis: &mut Disassembler) -> Option<((u16, u64), Note)
 /// The log being written: current cycle and retirement count.
 struct Log<W: Write> {
     w: W,
-    cycle: Option<u64>,
+    cycle: u64,
     retired: u64,
 }
 
 impl<W: Write> Log<W> {
     /// Move the log's clock to `cycle` (never backwards).
     fn at(&mut self, cycle: u64) -> io::Result<()> {
-        match self.cycle {
-            None => writeln!(self.w, "C=\t{cycle}")?,
-            Some(now) if cycle > now => writeln!(self.w, "C\t{}", cycle - now)?,
-            Some(_) => return Ok(()),
+        if cycle > self.cycle {
+            writeln!(self.w, "C\t{}", cycle - self.cycle)?;
+            self.cycle = cycle;
         }
-        self.cycle = Some(cycle);
         Ok(())
     }
 

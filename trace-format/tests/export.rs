@@ -230,7 +230,9 @@ fn parse_kanata(log: &str) -> Kanata {
         match f[0] {
             "C=" => {
                 assert_eq!(cycle, None, "C= comes once, first");
-                cycle = Some(num(1));
+                // Konata ignores `C=` and counts from 0: only 0 means the same to both.
+                assert_eq!(num(1), 0, "{line}");
+                cycle = Some(0);
             }
             "C" => {
                 assert!(num(1) > 0, "time moves forward: {line}");
