@@ -174,6 +174,12 @@ impl Frontend {
         self.stopped = true;
     }
 
+    /// Whether fetch stopped after an instruction whose successor it cannot know
+    /// (`hlt`, a serializing instruction, an undecodable one).
+    pub fn is_stopped(&self) -> bool {
+        self.stopped
+    }
+
     /// Whether any fetched-but-not-renamed bytes lie in `[addr, addr+len)`.
     pub fn holds_bytes(&self, addr: u64, len: u64) -> bool {
         self.blocks

@@ -101,7 +101,10 @@ impl Core {
                 self.arch[loc_index(loc)] = e.result;
             }
             if !uop.flags_written.is_empty() {
-                self.arch[loc_index(Loc::Flags)] = e.flags.bits();
+                // Only the bits the uop writes: IF, DF and TF are not ALU results.
+                let written = uop.flags_written.bits();
+                let arch = &mut self.arch[loc_index(Loc::Flags)];
+                *arch = (*arch & !written) | (e.flags.bits() & written);
             }
             if let Some(r) = record.as_mut() {
                 r.mark(Stage::Issue, e.issued);

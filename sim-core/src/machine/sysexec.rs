@@ -181,7 +181,7 @@ impl Core {
             }
             SysEffect::Continue | SysEffect::Eoi(_) => {}
         }
-        if next == next_ip {
+        if next == next_ip && !self.frontend.is_stopped() {
             return SysFlow::Continue;
         }
         self.frontend.redirect(next, now + 1, None);

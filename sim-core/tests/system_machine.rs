@@ -1,0 +1,403 @@
+//! The system model on the out-of-order machine, each test against an SDM rule:
+//! the cross-modifying-code protocol (SDM Vol. 3A §9.1.3: a serializing instruction
+//! between seeing the flag and executing the new code), which instructions
+//! serialize (§9.3: CPUID, SERIALIZE, IRET do; SYSRET, MFENCE, LFENCE do not),
+//! same-core self-modifying code (§9.1.2), IPIs through the x2APIC ICR, #GP
+//! delivery, HLT, and contracts over sync points.
+
+use std::collections::BTreeMap;
+
+use isa::flags::Flags;
+use sim_core::machine::{
+    Contract, IfetchCoherence, InterruptTrigger, Machine, MachineConfig, MemConfig, StopReason,
+};
+use sim_core::mem::Memory;
+use sim_core::system::{IdtGate, SerializeReason, SystemConfig, msr};
+
+/// Top of core `i`'s kernel stack (TSS.RSP0) is `KSTACK - i * 0x1000`.
+const KSTACK: u64 = 0x9_0000;
+
+/// Assemble `src` (one program, `coreN:` labels for entries) into a machine: every
+/// core at CPL 0 with its kernel stack as RSP and TSS.RSP0, SYSCALL entering at
+/// `syscall_entry` if the program has it (IA32_STAR as Linux sets it), and IDT
+/// gates `(vector, handler label)`.
+fn machine(src: &str, cores: usize, gates: &[(u8, &str)], config: MachineConfig) -> Machine {
+    let program = isa::asm::assemble(src).unwrap_or_else(|e| panic!("{e}"));
+    let mut memory = Memory::new();
+    for s in &program.sections {
+        memory.load_bytes(s.base, &s.bytes);
+    }
+    let sym = |name: &str| program.symbol(name).unwrap_or_else(|| panic!("no {name}"));
+    let inits = (0..cores)
+        .map(|i| {
+            let mut regs = [0; 16];
+            regs[4] = KSTACK - i as u64 * 0x1000;
+            sim_core::machine::CoreInit {
+                rip: sym(&format!("core{i}")),
+                regs,
+            }
+        })
+        .collect();
+    let mut m = Machine::new(MachineConfig { cores, ..config }, memory, inits);
+    for i in 0..cores {
+        let sys = m.system_mut(i);
+        sys.set_kernel_stack(KSTACK - i as u64 * 0x1000);
+        if let Some(entry) = program.symbol("syscall_entry") {
+            sys.set_msr(msr::IA32_LSTAR, entry);
+            sys.set_msr(msr::IA32_STAR, (0x23 << 48) | (0x10 << 32));
+        }
+        for &(vector, handler) in gates {
+            sys.set_idt_gate(vector, Some(IdtGate::interrupt(sym(handler))));
+        }
+    }
+    if let Some(point) = program.symbol("sync_point.patched") {
+        m.add_contract(Contract {
+            name: "patched".into(),
+            sync_point: point,
+        });
+    }
+    m
+}
+
+fn jittered(seed: u64, ifetch_coherence: IfetchCoherence) -> MachineConfig {
+    MachineConfig {
+        seed,
+        timing_jitter: 60,
+        mem: MemConfig {
+            ifetch_coherence,
+            ..MemConfig::default()
+        },
+        ..MachineConfig::default()
+    }
+}
+
+/// Builds a kernel-mode IRET frame returning to the next instruction (`iretq` as
+/// the serializing jump of the SDM's protocol, as Linux's `sync_core` did).
+const IRET_TO_NEXT: &str = "
+        mov rax, rsp
+        push 0x18
+        push rax
+        push 2
+        push 0x10
+        lea rax, [rip + 1f]
+        push rax
+        iretq
+    1:";
+
+/// The issue's cross-modifying-code test. Core 0 patches `mov eax, 1` into
+/// `mov eax, 2`, passes the sync point and sets a flag; core 1 has run the code
+/// once (so its bytes are fetched and cached), spins on the flag, runs `sync`, then
+/// calls the patched code again. Returns the value core 1 got and the run's
+/// stale executions and contract violations.
+fn xmc(sync: &str, config: MachineConfig) -> (u64, usize, usize) {
+    let src = format!(
+        "
+    core0:
+        mov ecx, 200
+    0:  dec ecx
+        jnz 0b
+        mov byte ptr [rip + patched + 1], 2
+        .sync_point patched
+        mov dword ptr [rip + flag], 1
+        hlt
+    core1:
+        call patched
+    2:  mov esi, dword ptr [rip + flag]
+        test esi, esi
+        jz 2b
+        {sync}
+        call patched
+        mov ebx, eax
+        hlt
+    patched:
+        mov eax, 1
+        ret
+    .data
+    flag: .long 0
+    "
+    );
+    let mut m = machine(&src, 2, &[], config);
+    let out = m.run();
+    assert_eq!(out.stop, StopReason::AllHalted, "{sync}");
+    (
+        m.regs(1)[3],
+        m.stale_executions().len(),
+        m.contract_violations().len(),
+    )
+}
+
+#[test]
+fn lazy_fetch_runs_stale_code_unless_the_executor_serializes() {
+    let seeds = 0..12;
+    for sync in ["", "mfence", "lfence", "mfence\nlfence"] {
+        let runs: Vec<_> = seeds
+            .clone()
+            .map(|s| xmc(sync, jittered(s, IfetchCoherence::Lazy)))
+            .collect();
+        let stale_runs = runs.iter().filter(|r| r.0 == 1).count();
+        assert!(
+            stale_runs > 0,
+            "`{sync}` does not serialize: the old `mov eax, 1` must be seen"
+        );
+        for (value, stale, violations) in runs {
+            assert_eq!(value == 1, stale > 0, "`{sync}`: result vs detector");
+            assert_eq!(value == 1, violations > 0, "`{sync}`: broke the contract");
+        }
+    }
+    for sync in ["cpuid", "serialize", IRET_TO_NEXT] {
+        for seed in seeds.clone() {
+            let (value, stale, violations) = xmc(sync, jittered(seed, IfetchCoherence::Lazy));
+            assert_eq!(
+                (value, stale, violations),
+                (2, 0, 0),
+                "`{sync}` serializes (seed {seed})"
+            );
+        }
+    }
+}
+
+#[test]
+fn snooping_fetch_is_never_stale_once_the_flag_is_seen() {
+    for seed in 0..12 {
+        let (value, _, violations) = xmc("", jittered(seed, IfetchCoherence::Snoop));
+        assert_eq!((value, violations), (2, 0), "seed {seed}");
+    }
+}
+
+#[test]
+fn non_serializing_iret_lets_stale_code_through() {
+    let config = |seed| MachineConfig {
+        system: SystemConfig {
+            iret_serializing: false,
+            ..SystemConfig::default()
+        },
+        ..jittered(seed, IfetchCoherence::Lazy)
+    };
+    let stale = (0..12).filter(|&s| xmc(IRET_TO_NEXT, config(s)).0 == 1);
+    assert!(stale.count() > 0, "iretq without serialization is a jump");
+}
+
+/// A user task on core 1 has run the patched code, enters the kernel with
+/// `syscall`, waits there for core 0's patch, and returns to user mode with
+/// `ret_path`; the user code then calls the patched code again and reports the
+/// value with a second `syscall` (which halts). Returns the value and the
+/// serializations of core 1.
+fn return_to_user(ret_path: &str, config: MachineConfig) -> (u64, BTreeMap<SerializeReason, u64>) {
+    let src = format!(
+        "
+    core0:
+        mov ecx, 300
+    0:  dec ecx
+        jnz 0b
+        mov byte ptr [rip + patched + 1], 2
+        mov dword ptr [rip + flag], 1
+        hlt
+    core1:
+        lea rcx, [rip + user]
+        mov r11, 2
+        sysretq
+    user:
+        call patched
+        syscall
+        call patched
+        mov ebx, eax
+        syscall
+    syscall_entry:
+        cmp dword ptr [rip + phase], 0
+        jne 3f
+        mov dword ptr [rip + phase], 1
+    2:  mov esi, dword ptr [rip + flag]
+        test esi, esi
+        jz 2b
+        {ret_path}
+    3:  hlt
+    patched:
+        mov eax, 1
+        ret
+    .data
+    flag: .long 0
+    phase: .long 0
+    "
+    );
+    let mut m = machine(&src, 2, &[], config);
+    let out = m.run();
+    assert_eq!(out.stop, StopReason::AllHalted, "{ret_path}");
+    assert_eq!(m.system(1).cpl(), 0, "the second syscall entered the kernel");
+    (m.regs(1)[3], out.per_core[1].serializations_by_reason.clone())
+}
+
+/// `iretq` from the kernel to the user task at RCX with user selectors.
+const IRET_TO_USER: &str = "
+        push 0x2b
+        push 0x7000
+        push 2
+        push 0x33
+        push rcx
+        iretq";
+
+#[test]
+fn sysret_does_not_serialize_iret_and_pti_do() {
+    let lazy = |seed| jittered(seed, IfetchCoherence::Lazy);
+    let sysret: Vec<_> = (0..8).map(|s| return_to_user("sysretq", lazy(s))).collect();
+    assert!(sysret.iter().any(|r| r.0 == 1), "stale code after sysretq");
+    assert!(sysret.iter().all(|r| r.1.is_empty()), "sysretq never serializes");
+    for seed in 0..8 {
+        let (value, serial) = return_to_user(IRET_TO_USER, lazy(seed));
+        assert_eq!(value, 2, "iretq serializes (seed {seed})");
+        assert_eq!(serial, BTreeMap::from([(SerializeReason::Iret, 1)]));
+        let pti = MachineConfig {
+            system: SystemConfig {
+                pti: true,
+                ..SystemConfig::default()
+            },
+            ..lazy(seed)
+        };
+        let (value, serial) = return_to_user("sysretq", pti);
+        assert_eq!(value, 2, "pti: the CR3 switch serializes (seed {seed})");
+        // The initial sysretq to user mode and the return after the patch.
+        assert_eq!(serial, BTreeMap::from([(SerializeReason::PtiCr3Switch, 2)]));
+    }
+}
+
+#[test]
+fn same_core_self_modifying_code_is_never_stale() {
+    let src = "
+    core0:
+        mov ecx, 20
+    0:  mov byte ptr [rip + 1f + 1], cl
+    1:  mov eax, 0
+        add rbx, rax
+        dec ecx
+        jnz 0b
+        hlt";
+    for seed in 0..8 {
+        let mut m = machine(src, 1, &[], jittered(seed, IfetchCoherence::Lazy));
+        assert_eq!(m.run().stop, StopReason::AllHalted);
+        assert_eq!(m.regs(0)[3], (1..=20).sum::<u64>(), "every patch executed");
+        assert!(m.stale_executions().is_empty());
+    }
+}
+
+/// Core 0 sends IPI 0xf0 to core 1 and waits for the handler's acknowledgement;
+/// core 1 sleeps in `hlt` with interrupts on, or spins.
+fn ipi_round_trip(core1: &str, latency: u64) -> Machine {
+    let src = format!(
+        "
+    core0:
+        mov ecx, 0x830
+        mov edx, 1
+        mov eax, 0xf0
+        wrmsr
+    0:  cmp dword ptr [rip + ack], 1
+        jne 0b
+        hlt
+    core1:
+        {core1}
+        mov ebx, dword ptr [rip + ack]
+        hlt
+    handler:
+        mov dword ptr [rip + ack], 1
+        mov ecx, 0x80b
+        xor eax, eax
+        xor edx, edx
+        wrmsr
+        iretq
+    .data
+    ack: .long 0
+    "
+    );
+    let config = MachineConfig {
+        ipi_latency: latency,
+        ..MachineConfig::default()
+    };
+    let mut m = machine(&src, 2, &[(0xf0, "handler")], config);
+    m.set_flags(1, Flags::IF);
+    let out = m.run();
+    assert_eq!(out.stop, StopReason::AllHalted, "{core1}");
+    assert_eq!(m.regs(1)[3], 1, "core 1 resumed after the handler");
+    let (sender, receiver) = (&out.per_core[0], &out.per_core[1]);
+    assert_eq!((sender.ipis_sent, receiver.ipis_received), (1, 1));
+    assert_eq!(receiver.interrupts, 1);
+    assert_eq!(receiver.serializations_by_reason[&SerializeReason::Iret], 1);
+    m
+}
+
+#[test]
+fn ipi_round_trip_wakes_a_sleeping_core_and_reports_latency() {
+    for latency in [20, 150] {
+        for core1 in ["hlt", "0: cmp dword ptr [rip + ack], 1\n jne 0b"] {
+            let m = ipi_round_trip(core1, latency);
+            let [ipi] = m.ipis() else {
+                panic!("one IPI: {:?}", m.ipis())
+            };
+            assert_eq!((ipi.from, ipi.to, ipi.vector), (0, 1, 0xf0));
+            assert_eq!(ipi.arrived, Some(ipi.sent + latency));
+            assert!(ipi.taken.is_some_and(|t| t >= ipi.sent + latency));
+        }
+    }
+}
+
+#[test]
+fn privileged_instruction_in_user_mode_raises_gp() {
+    let src = "
+    core0:
+        lea rcx, [rip + user]
+        mov r11, 2
+        sysretq
+    user:
+        mov edx, 5
+        mov ecx, 0x10
+        wrmsr
+        mov ebx, 7
+    gp:
+        mov rdx, qword ptr [rsp]
+        hlt";
+    let mut m = machine(src, 1, &[(13, "gp")], MachineConfig::default());
+    let out = m.run();
+    assert_eq!(out.stop, StopReason::AllHalted);
+    assert_eq!(out.per_core[0].exceptions, 1);
+    assert_eq!(m.regs(0)[2], 0, "#GP pushes error code 0");
+    assert_eq!(m.regs(0)[3], 0, "the faulting wrmsr did not complete");
+    assert_eq!(m.system(0).cpl(), 0, "delivered to the kernel handler");
+    let mut m = machine(src, 1, &[], MachineConfig::default());
+    match m.run().stop {
+        StopReason::Fault { message, .. } => assert!(message.contains("#GP"), "{message}"),
+        other => panic!("no IDT gate for #GP must stop the run, got {other:?}"),
+    }
+}
+
+#[test]
+fn scheduled_interrupts_fire_by_cycle_and_by_retirement() {
+    let src = "
+    core0:
+        mov ecx, 50
+    0:  dec ecx
+        jnz 0b
+    marker:
+        nop
+        hlt
+    core1:
+    1:  hlt
+        jmp 1b
+    handler:
+        add dword ptr [rip + count], 1
+        mov ecx, 0x80b
+        xor eax, eax
+        xor edx, edx
+        wrmsr
+        iretq
+    .data
+    count: .long 0";
+    let program = isa::asm::assemble(src).unwrap();
+    let marker = program.symbol("marker").unwrap();
+    let count = program.symbol("count").unwrap();
+    let mut m = machine(src, 2, &[(0x40, "handler")], MachineConfig::default());
+    m.set_flags(1, Flags::IF);
+    m.schedule_interrupt(InterruptTrigger::Cycle(5000), 1, 0x40);
+    m.schedule_interrupt(InterruptTrigger::Retire(marker), 1, 0x40);
+    let out = m.run();
+    assert_eq!(out.stop, StopReason::AllHalted);
+    assert_eq!(m.memory().read(count, isa::reg::Width::B4), 2);
+    assert_eq!(out.per_core[1].interrupts, 2);
+    assert!(out.cycles >= 5000, "the run waited for the timed interrupt");
+}
