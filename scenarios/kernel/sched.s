@@ -184,8 +184,12 @@ kthread_exit:
     cli
     mov rax, rsp
     and rax, -THREAD_SIZE
-    mov qword ptr [rax + TASK_MM], 0    # exit_mm(): current->mm = NULL
-    mov qword ptr [rax + TASK_STATE], TASK_DEAD
+    mov rcx, qword ptr [rax + TASK_MM]
+    test rcx, rcx
+    jz 1f
+    lock inc qword ptr [rcx + MM_COUNT] # exit_mm(): mmgrab(mm), the lazy reference,
+    mov qword ptr [rax + TASK_MM], 0    # then current->mm = NULL
+1:  mov qword ptr [rax + TASK_STATE], TASK_DEAD
     call schedule
     ud2                                 # a dead task is never picked again
 

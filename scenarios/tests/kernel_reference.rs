@@ -122,7 +122,9 @@ fn sched_yield_switches_between_tasks_in_round_robin() {
     // sched_yield returned 0 and the user's registers survived the switches.
     let user_stack_top = program.symbol("task_a_user_stack").unwrap() + 0x1000;
     assert_eq!(
-        (0..5).map(|i| read(&cpu, &program, "saved", i)).collect::<Vec<_>>(),
+        (0..5)
+            .map(|i| read(&cpu, &program, "saved", i))
+            .collect::<Vec<_>>(),
         [0, 0x1111, 0x2222, 0x3333, user_stack_top]
     );
     // Both exited: the CPU runs its idle task, after 4 switches
@@ -142,7 +144,10 @@ fn sched_yield_switches_between_tasks_in_round_robin() {
     let mm2 = program.symbol("mm_2").unwrap();
     assert_eq!(task_field("idle_task_0", "TASK_ACTIVE_MM"), mm2);
     assert_eq!(cpu.sys.as_ref().unwrap().cr3(), 2);
-    assert_eq!(cpu.reg(Gpr::Rsp) & !0xfff, program.symbol("idle_task_0").unwrap());
+    assert_eq!(
+        cpu.reg(Gpr::Rsp) & !0xfff,
+        program.symbol("idle_task_0").unwrap()
+    );
 }
 
 #[test]
@@ -171,7 +176,11 @@ fn the_return_path_is_sysret_or_iret_as_configured() {
         };
         let (cpu, program) = run(&options, &tasks, TWO_YIELDERS);
         assert_eq!(log(&cpu, &program), [0xa1, 0xb1, 0xa2, 0xb2], "{path:?}");
-        assert_eq!(serializations(&cpu, SerializeReason::Iret), irets, "{path:?}");
+        assert_eq!(
+            serializations(&cpu, SerializeReason::Iret),
+            irets,
+            "{path:?}"
+        );
     }
 }
 
@@ -272,6 +281,135 @@ fn bad_runqueues_are_reported_with_hints() {
         },
     ];
     let error = build(&options, &[user("a", 1)], &two).unwrap_err();
-    assert_eq!(error.to_string(), "task `a` is on the runqueues of CPU 0 and CPU 1");
+    assert_eq!(
+        error.to_string(),
+        "task `a` is on the runqueues of CPU 0 and CPU 1"
+    );
     assert_eq!(build(&options, &[], &[]).unwrap_err(), KernelError::NoCpus);
+}
+
+/// Reads a field of a task struct.
+fn task_field(cpu: &Interpreter, program: &Program, task: &str, field: &str) -> u64 {
+    let base = program.symbol(task).unwrap();
+    cpu.mem.read(base + constant(program, field), Width::B8)
+}
+
+/// User tasks a and b share mm 1; kernel thread k runs between them and
+/// records its mm, active_mm and CR3 each time it runs.
+const LAZY_KTHREAD: &str = "
+.data
+seen: .zero 64
+.text
+a:
+    mov eax, SYS_MEMBARRIER
+    mov edi, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE
+    xor esi, esi
+    syscall
+    mov eax, SYS_SCHED_YIELD
+    syscall
+    mov eax, SYS_EXIT
+    syscall
+b:
+    mov eax, SYS_EXIT
+    syscall
+# Kernel thread: stores current->mm, ->active_mm and CR3 at [rdi].
+k_record:
+    mov rax, rsp
+    and rax, -THREAD_SIZE
+    mov rcx, qword ptr [rax + TASK_MM]
+    mov qword ptr [rdi], rcx
+    mov rcx, qword ptr [rax + TASK_ACTIVE_MM]
+    mov qword ptr [rdi + 8], rcx
+    mov rcx, cr3
+    mov qword ptr [rdi + 16], rcx
+    ret
+k:
+    lea rdi, [seen]
+    call k_record
+    call yield
+    lea rdi, [seen + 24]
+    call k_record
+    call kthread_exit
+";
+
+#[test]
+fn a_kernel_thread_borrows_the_previous_mm_lazily() {
+    // a -> k -> b -> a -> k -> idle, all on mm 1 or lazily on it: no CR3
+    // write at all, k has no mm but runs on a's.
+    let tasks = [user("a", 1), kthread("k"), user("b", 1)];
+    let (cpu, program) = run(&KernelOptions::default(), &tasks, LAZY_KTHREAD);
+    let mm1 = program.symbol("mm_1").unwrap();
+    let seen: Vec<u64> = (0..6).map(|i| read(&cpu, &program, "seen", i)).collect();
+    assert_eq!(seen, [0, mm1, 1, 0, mm1, 1]);
+    assert_eq!(serializations(&cpu, SerializeReason::MovToCr(3)), 0);
+    assert_eq!(
+        task_field(&cpu, &program, "idle_task_0", "TASK_ACTIVE_MM"),
+        mm1
+    );
+    // mm_count: mm_users' reference plus the lazy one the idle task holds.
+    let count = cpu
+        .mem
+        .read(mm1 + constant(&program, "MM_COUNT"), Width::B8);
+    assert_eq!(count, 2);
+    let flags = task_field(&cpu, &program, "task_k", "TASK_FLAGS");
+    assert_eq!(flags, constant(&program, "PF_KTHREAD"));
+}
+
+#[test]
+fn finish_task_switch_syncs_the_core_after_a_lazy_kernel_thread_when_enabled() {
+    // membarrier_mm_sync_core_before_usermode runs when a task on mm 1
+    // (registered for SYNC_CORE) follows a task that ran lazily on mm 1:
+    // k -> b, and b (exited, lazy) -> a.
+    let tasks = [user("a", 1), kthread("k"), user("b", 1)];
+    for (enabled, serializes) in [(false, 0), (true, 2)] {
+        let options = KernelOptions {
+            sync_core_before_usermode: enabled,
+            ..KernelOptions::default()
+        };
+        let (cpu, _) = run(&options, &tasks, LAZY_KTHREAD);
+        assert_eq!(
+            serializations(&cpu, SerializeReason::Serialize),
+            serializes,
+            "sync_core_before_usermode: {enabled}"
+        );
+    }
+}
+
+#[test]
+fn kthread_use_mm_switches_to_the_mm_and_unuse_keeps_it_lazily() {
+    let tasks = [kthread("k"), user("a", 1)];
+    let program = "
+.data
+seen: .zero 64
+.text
+a:
+    mov eax, SYS_EXIT
+    syscall
+k:
+    lea rdi, [mm_1]
+    call kthread_use_mm
+    mov rax, rsp
+    and rax, -THREAD_SIZE
+    mov rcx, qword ptr [rax + TASK_MM]
+    mov qword ptr [seen], rcx
+    mov rcx, cr3
+    mov qword ptr [seen + 8], rcx
+    call yield
+    lea rdi, [mm_1]
+    call kthread_unuse_mm
+    mov rax, rsp
+    and rax, -THREAD_SIZE
+    mov rcx, qword ptr [rax + TASK_MM]
+    mov qword ptr [seen + 16], rcx
+    mov rcx, qword ptr [rax + TASK_ACTIVE_MM]
+    mov qword ptr [seen + 24], rcx
+    call kthread_exit
+";
+    let (cpu, program) = run(&KernelOptions::default(), &tasks, program);
+    let mm1 = program.symbol("mm_1").unwrap();
+    let seen: Vec<u64> = (0..4).map(|i| read(&cpu, &program, "seen", i)).collect();
+    assert_eq!(seen, [mm1, 1, 0, mm1]);
+    // Only kthread_use_mm loaded CR3 (init_mm -> mm 1); k -> a -> k kept it.
+    assert_eq!(serializations(&cpu, SerializeReason::MovToCr(3)), 1);
+    assert_eq!(cpu.sys.as_ref().unwrap().cr3(), 1);
 }

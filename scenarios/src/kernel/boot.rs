@@ -50,7 +50,10 @@ impl CoreSetup {
     pub fn core_init(&self) -> CoreInit {
         let mut regs = [0; 16];
         regs[Gpr::Rsp.index()] = self.rsp;
-        CoreInit { rip: self.rip, regs }
+        CoreInit {
+            rip: self.rip,
+            regs,
+        }
     }
 
     /// RFLAGS at start.
@@ -126,7 +129,10 @@ impl KernelImage {
                 let first = spec.first();
                 let task = symbol(&first.label, "a task struct")?;
                 let (rsp, cr3) = match first.mm {
-                    Some(mm) => (symbol(&first.user_stack(), "a user stack")? + THREAD_SIZE, mm),
+                    Some(mm) => (
+                        symbol(&first.user_stack(), "a user stack")? + THREAD_SIZE,
+                        mm,
+                    ),
                     // The kernel thread's return address, kthread_exit, is on top.
                     None if !first.idle => (task + THREAD_SIZE - 8, 0),
                     None => (task + THREAD_SIZE, 0),

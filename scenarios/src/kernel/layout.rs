@@ -350,10 +350,7 @@ fn task_struct(out: &mut String, cpu: usize, task: &Task, runs_first: bool) {
         &[
             ("TASK_PCPU", percpu_label(cpu)),
             ("TASK_SP", saved_sp),
-            (
-                "TASK_MM",
-                task.mm.map_or_else(|| "0".to_string(), mm_label),
-            ),
+            ("TASK_MM", task.mm.map_or_else(|| "0".to_string(), mm_label)),
             ("TASK_ACTIVE_MM", active_mm),
             ("TASK_FLAGS", flags.into()),
             ("TASK_STATE", "TASK_RUNNING".into()),
