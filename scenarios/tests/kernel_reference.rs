@@ -133,16 +133,15 @@ fn sched_yield_switches_between_tasks_in_round_robin() {
     let rq = |field: &str| cpu.mem.read(percpu + constant(&program, field), Width::B8);
     assert_eq!(rq("RQ_CURR"), program.symbol("idle_task_0").unwrap());
     assert_eq!(rq("RQ_NR_SWITCHES"), 4);
-    let task_field = |task: &str, field: &str| {
-        let base = program.symbol(task).unwrap();
-        cpu.mem.read(base + constant(&program, field), Width::B8)
-    };
     let dead = constant(&program, "TASK_DEAD");
-    assert_eq!(task_field("task_a", "TASK_STATE"), dead);
-    assert_eq!(task_field("task_b", "TASK_STATE"), dead);
+    assert_eq!(task_field(&cpu, &program, "task_a", "TASK_STATE"), dead);
+    assert_eq!(task_field(&cpu, &program, "task_b", "TASK_STATE"), dead);
     // The idle task borrowed b's mm lazily: CR3 still holds it.
     let mm2 = program.symbol("mm_2").unwrap();
-    assert_eq!(task_field("idle_task_0", "TASK_ACTIVE_MM"), mm2);
+    assert_eq!(
+        task_field(&cpu, &program, "idle_task_0", "TASK_ACTIVE_MM"),
+        mm2
+    );
     assert_eq!(cpu.sys.as_ref().unwrap().cr3(), 2);
     assert_eq!(
         cpu.reg(Gpr::Rsp) & !0xfff,

@@ -6,7 +6,7 @@
 use isa::asm::Program;
 use isa::flags::Flags;
 use isa::reg::Gpr;
-use sim_core::machine::CoreInit;
+use sim_core::machine::{CoreInit, InterruptTrigger, Machine, MachineConfig};
 use sim_core::mem::Memory;
 use sim_core::reference::Interpreter;
 use sim_core::system::msr::{IA32_FMASK, IA32_LSTAR, IA32_STAR};
@@ -43,6 +43,9 @@ pub struct CoreSetup {
     pub msrs: Vec<(u32, u64)>,
     /// IDT gates: the membarrier IPIs and, with a timer, the timer interrupt.
     pub gates: Vec<(u8, IdtGate)>,
+    /// With a timer: the cycle of the first tick and its vector (the handler
+    /// arms the TSC-deadline timer for the next ones).
+    pub first_tick: Option<(u64, u8)>,
 }
 
 impl CoreSetup {
@@ -80,6 +83,17 @@ impl CoreSetup {
         }
     }
 
+    /// Applies this setup to core `core` of `machine` before it runs: system
+    /// state, RFLAGS and the first timer tick. (The registers come from
+    /// [`CoreSetup::core_init`], given to [`Machine::new`].)
+    pub fn apply(&self, machine: &mut Machine, core: usize) {
+        self.configure(machine.system_mut(core));
+        machine.set_flags(core, self.flags());
+        if let Some((cycle, vector)) = self.first_tick {
+            machine.schedule_interrupt(InterruptTrigger::Cycle(cycle), core, vector);
+        }
+    }
+
     /// A reference interpreter started in this state, as core `apic_id`, over
     /// `memory` (the assembled program loaded).
     pub fn interpreter(&self, memory: Memory, config: SystemConfig, apic_id: u32) -> Interpreter {
@@ -90,6 +104,25 @@ impl CoreSetup {
         cpu.flags = self.flags();
         cpu
     }
+}
+
+/// A machine running the kernel: `config` with one core per setup, over
+/// `memory` (the assembled program loaded), each core started and configured
+/// by its [`CoreSetup`].
+pub fn machine(setups: &[CoreSetup], config: MachineConfig, memory: Memory) -> Machine {
+    let config = MachineConfig {
+        cores: setups.len(),
+        ..config
+    };
+    let mut machine = Machine::new(
+        config,
+        memory,
+        setups.iter().map(CoreSetup::core_init).collect(),
+    );
+    for (core, setup) in setups.iter().enumerate() {
+        setup.apply(&mut machine, core);
+    }
+    machine
 }
 
 impl KernelImage {
@@ -119,9 +152,14 @@ impl KernelImage {
             vector("IPI_MB_VECTOR", "ipi_mb")?,
             vector("IPI_SYNC_CORE_VECTOR", "ipi_sync_core")?,
         ];
-        if self.timer_period.is_some() {
-            gates.push(vector("LOCAL_TIMER_VECTOR", "apic_timer_interrupt")?);
-        }
+        let first_tick = match self.timer_period {
+            Some(period) => {
+                let timer = vector("LOCAL_TIMER_VECTOR", "apic_timer_interrupt")?;
+                gates.push(timer);
+                Some((period, timer.0))
+            }
+            None => None,
+        };
         self.cpus
             .iter()
             .enumerate()
@@ -154,6 +192,7 @@ impl KernelImage {
                         (IA32_FMASK, FMASK),
                     ],
                     gates: gates.clone(),
+                    first_tick,
                 })
             })
             .collect()

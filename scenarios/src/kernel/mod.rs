@@ -38,7 +38,7 @@ use std::fmt::Write;
 
 use crate::scenario::schema::{CpuSpec, IpiPolicy, KernelOptions, ReturnPath, TaskSpec};
 
-pub use boot::{CoreSetup, FMASK, STAR};
+pub use boot::{CoreSetup, FMASK, STAR, machine};
 pub use layout::{MAX_CPUS, MAX_RQ_TASKS, THREAD_SIZE};
 
 /// Constants shared by the kernel and scenario code (assembled first).
