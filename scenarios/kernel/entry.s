@@ -161,12 +161,20 @@ ack_apic_irq:
 # sysvec_apic_timer_interrupt): re-arm the TSC-deadline timer TIMER_PERIOD
 # cycles ahead and, when it interrupted user mode, preempt (the scheduler tick
 # and the need_resched check of exit_to_user_mode_loop). Kernel code is not
-# preempted: kernel threads call schedule_kthread themselves.
+# preempted: kernel threads call yield themselves. The tick stops once the CPU
+# runs its idle task (NO_HZ_IDLE; nothing in this kernel wakes a task up), so
+# a run can end with every CPU halted.
 apic_timer_interrupt:
     push rax
     push rcx
     push rdx
     call ack_apic_irq
+    mov rax, rsp
+    and rax, THIS_CPU_MASK
+    mov rax, qword ptr [rax]
+    mov rcx, qword ptr [rax + RQ_CURR]
+    cmp rcx, qword ptr [rax + RQ_IDLE]
+    je 2f                               # tick_nohz_idle_stop_tick()
     call lapic_next_deadline
     test byte ptr [rsp + 32], 3         # the interrupted CS: user mode?
     jz 2f

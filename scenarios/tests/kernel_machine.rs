@@ -324,3 +324,45 @@ fn same_mm_membarrier_misses_a_lazy_kernel_thread_that_returns_to_the_mm() {
         assert_eq!(cr3_writes.get(&SerializeReason::MovToCr(3)), None, "{case}");
     }
 }
+
+#[test]
+fn the_timer_preempts_a_user_task_that_never_yields() {
+    // a spins until b has run; only a timer interrupt can give b the CPU.
+    // (Flag-free loop, see the worker above.)
+    let program = "
+.data
+a_next: .quad a_spin, a_done
+b_ran: .quad 0
+.text
+a:
+a_spin:
+    pause
+    mov rax, qword ptr [b_ran]
+    jmp qword ptr [a_next + rax * 8]
+a_done:
+    mov eax, SYS_EXIT
+    syscall
+b:
+    mov qword ptr [b_ran], 1
+    mov eax, SYS_EXIT
+    syscall
+";
+    let tasks = [
+        task("a", TaskKind::User { mm: 1 }),
+        task("b", TaskKind::User { mm: 2 }),
+    ];
+    let options = KernelOptions {
+        timer_period: Some(5_000),
+        ..KernelOptions::default()
+    };
+    let (machine, program, outcome) = run(&options, &tasks, &[&["a", "b"]], program);
+    assert_eq!(read(&machine, &program, "b_ran"), 1);
+    // a -> b by the timer, b -> a at b's exit, a -> idle at a's exit.
+    let switches = program.symbol("percpu_0").unwrap() + program.symbol("RQ_NR_SWITCHES").unwrap();
+    assert_eq!(machine.memory().read(switches, Width::B8), 3);
+    assert!(outcome.per_core[0].interrupts >= 1);
+    assert!(
+        outcome.cycles >= 5_000,
+        "b cannot run before the first tick"
+    );
+}
