@@ -243,3 +243,65 @@ fn rept_with_local_labels() {
     let p = program(".rept 2\n1: jmp 1b\n.endr\n");
     assert_eq!(bytes_of(&p, ".text"), [0xeb, 0xfe, 0xeb, 0xfe]);
 }
+
+#[test]
+fn if_else_picks_one_branch_on_earlier_constants() {
+    let p = program(
+        ".set MODE, 2\n.data\n.if MODE == 1\n.byte 1\n.elseif MODE == 2\n.byte 2\n.else\n.byte 3\n.endif\n\
+         .if MODE\n.byte 4\n.else\n.byte 5\n.endif\n.if 0\n.byte 6\n.endif\n",
+    );
+    assert_eq!(bytes_of(&p, ".data"), [2, 4]);
+}
+
+#[test]
+fn nested_if_inside_a_skipped_branch_is_skipped_whole() {
+    // The inner `.else` belongs to the inner block: it must not revive the
+    // outer, skipped branch. Skipped lines are not parsed at all.
+    let p = program(
+        ".data\n.if 0\n.if 1\n.byte 1\n.else\n.byte 2\nthis is not assembly\n.endif\n.byte 3\n\
+         .else\n.if 0\n.byte 4\n.else\n.byte 5\n.endif\n.endif\n",
+    );
+    assert_eq!(bytes_of(&p, ".data"), [5]);
+}
+
+#[test]
+fn ifdef_and_ifndef_see_symbols_defined_on_earlier_lines_only() {
+    let p = program(
+        ".data\nearly:\n.set FLAG, 0\n.ifdef FLAG\n.byte 1\n.endif\n.ifdef early\n.byte 2\n.endif\n\
+         .ifdef late\n.byte 3\n.endif\n.ifndef late\n.byte 4\n.endif\n.ifndef FLAG\n.byte 5\n.endif\nlate:\n",
+    );
+    // `FLAG` is defined (even though its value is 0); `late` is not yet.
+    assert_eq!(bytes_of(&p, ".data"), [1, 2, 4]);
+}
+
+#[test]
+fn if_inside_rept_is_decided_on_each_repetition() {
+    let p = program(
+        ".set I, 0\n.data\n.rept 4\n.if I % 2 == 0\n.byte I\n.else\n.byte 0x80 | I\n.endif\n.set I, I + 1\n.endr\n",
+    );
+    assert_eq!(bytes_of(&p, ".data"), [0, 0x81, 2, 0x83]);
+}
+
+#[test]
+fn skipped_branches_define_no_labels_and_emit_no_code() {
+    let p = program(
+        ".set SYSRET, 0\n.if SYSRET\nleave_by_sysret:\nsysretq\n.else\nleave_by_iret:\niretq\n.endif\n",
+    );
+    assert_eq!(bytes_of(&p, ".text"), [0x48, 0xcf]);
+    assert_eq!(p.symbol("leave_by_sysret"), None);
+    assert_eq!(p.symbol("leave_by_iret"), Some(0x400000));
+}
+
+#[test]
+fn comparisons_and_logical_operators_follow_gnu() {
+    // Comparisons give -1 (all ones) for true, `&& || !` give 1; `&` binds
+    // tighter than `+`, and `+` tighter than `==` (GNU's precedence).
+    let p = program(
+        ".set A, 2\n.set B, 3\n.data\n.byte A == 2, A != 2, A < B, A > B, A <= 2, A >= 3, A <> B\n\
+         .byte A == 2 && B == 3, A == 1 || B == 1, !A, !0, 4 + 2 & 1, 8 >> 1 + 1, 3 == 1 + 2\n",
+    );
+    assert_eq!(
+        bytes_of(&p, ".data"),
+        [0xff, 0, 0xff, 0, 0xff, 0, 0xff, 1, 0, 0, 1, 4, 5, 0xff]
+    );
+}

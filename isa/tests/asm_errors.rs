@@ -227,3 +227,66 @@ fn rept_needs_a_matching_endr_and_a_constant_count() {
         huge.message
     );
 }
+
+#[test]
+fn conditional_blocks_must_be_balanced() {
+    let unterminated = error_of("nop\n.if 1\nnop\n");
+    assert_eq!(
+        (unterminated.line, unterminated.col, unterminated.len),
+        (2, 1, 3)
+    );
+    assert_eq!(unterminated.message, "`.if` without `.endif`");
+    assert!(unterminated.hint.is_some());
+    let nested_unterminated = error_of(".if 1\n.ifdef X\n.endif\n");
+    assert_eq!(nested_unterminated.line, 1);
+    let stray_else = error_of("nop\n  .else\n");
+    assert_eq!((stray_else.line, stray_else.col, stray_else.len), (2, 3, 5));
+    assert_eq!(stray_else.message, "`.else` without `.if`");
+    let stray_endif = error_of(".endif\n");
+    assert_eq!(stray_endif.message, "`.endif` without `.if`");
+    let second_else = error_of(".if 0\n.else\n.else\n.endif\n");
+    assert_eq!(
+        (second_else.line, second_else.message.as_str()),
+        (3, "`.else` after `.else`")
+    );
+    let elseif_after_else = error_of(".if 0\n.else\n.elseif 1\n.endif\n");
+    assert_eq!(elseif_after_else.message, "`.elseif` after `.else`");
+    // A block may not straddle a `.rept` body.
+    let straddling = error_of(".rept 2\n.if 1\n.endr\n.endif\n");
+    assert_eq!(
+        (straddling.line, straddling.message.as_str()),
+        (2, "`.if` without `.endif`")
+    );
+}
+
+#[test]
+fn conditions_use_constants_defined_earlier() {
+    let undefined = error_of(".set SYNC_CORE, 1\n.if SYNC_CORR\n.endif\n");
+    assert_eq!((undefined.line, undefined.col, undefined.len), (2, 5, 9));
+    assert_eq!(
+        undefined.message,
+        "`SYNC_CORR` is not a constant defined before this line"
+    );
+    assert_eq!(undefined.hint.as_deref(), Some("did you mean `SYNC_CORE`?"));
+    let label = error_of("start:\n.if start\n.endif\n");
+    assert!(
+        label
+            .hint
+            .is_some_and(|hint| hint.contains("labels have no value yet"))
+    );
+    let later = error_of(".if LATER\n.endif\n.set LATER, 1\n");
+    assert_eq!(later.line, 1);
+    let here = error_of(".if . == 0\n.endif\n");
+    assert_eq!(here.message, "a condition cannot use `.`");
+    let no_name = error_of(".ifdef 3\n.endif\n");
+    assert_eq!(no_name.message, "`.ifdef` needs a symbol name");
+    let trailing = error_of(".endif 1\n");
+    assert_eq!((trailing.line, trailing.col), (1, 8));
+    let after_label = error_of("here: .if 1\n.endif\n");
+    assert_eq!(
+        after_label.message,
+        "`.if` must be the first word of its line"
+    );
+    // The condition of a skipped `.elseif` is not evaluated, as in GNU.
+    assert!(assemble(".if 1\n.elseif UNDEFINED\n.endif\n").is_ok());
+}

@@ -31,6 +31,7 @@ mod corpus;
 use corpus::{corpus, corpus_source};
 
 const LAYOUT_SOURCE: &str = include_str!("gas_diff/layout.s");
+const CONDITIONALS_SOURCE: &str = include_str!("gas_diff/conditionals.s");
 
 /// Where the GNU tools are, or why the test cannot run.
 fn gnu_tools() -> Option<(PathBuf, PathBuf, PathBuf)> {
@@ -199,5 +200,16 @@ fn labels_branches_and_data_match_gnu_as() {
     let program = synclab(LAYOUT_SOURCE);
     let mut mismatches = compare(&program, "layout", TEXT_BASE, &gnu_text);
     mismatches.extend(compare(&program, "layout data", DATA_BASE, &gnu_data));
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn conditional_assembly_matches_gnu_as() {
+    let Some((gnu_text, gnu_data)) = gnu_sections("conditionals", CONDITIONALS_SOURCE) else {
+        return;
+    };
+    let program = synclab(CONDITIONALS_SOURCE);
+    let mut mismatches = compare(&program, "conditionals", TEXT_BASE, &gnu_text);
+    mismatches.extend(compare(&program, "conditionals data", DATA_BASE, &gnu_data));
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }

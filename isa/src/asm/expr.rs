@@ -21,6 +21,16 @@ pub(crate) enum BinOp {
     And,
     Or,
     Xor,
+    /// Comparisons give -1 for true and 0 for false, as in GNU `as`.
+    Eq,
+    Ne,
+    Lt,
+    Gt,
+    Le,
+    Ge,
+    /// `&&` and `||` give 1 for true and 0 for false, as in GNU `as`.
+    LogicalAnd,
+    LogicalOr,
 }
 
 /// A unary operator.
@@ -28,7 +38,40 @@ pub(crate) enum BinOp {
 pub(crate) enum UnOp {
     Neg,
     Not,
+    /// `!`: 1 when the operand is 0, else 0.
+    LogicalNot,
 }
+
+/// The binding level (0 binds loosest) and meaning of a binary operator token.
+/// The levels are GNU `as`'s: `* / % << >>` bind tightest, then `| ^ &`, then
+/// `+ -`, then the comparisons, then `&&`, then `||`.
+fn binary_operator(tok: &Tok) -> Option<(usize, BinOp)> {
+    let operator = match tok {
+        Tok::Op("||") => (0, BinOp::LogicalOr),
+        Tok::Op("&&") => (1, BinOp::LogicalAnd),
+        Tok::Op("==") => (2, BinOp::Eq),
+        Tok::Op("!=" | "<>") => (2, BinOp::Ne),
+        Tok::Op("<") => (2, BinOp::Lt),
+        Tok::Op(">") => (2, BinOp::Gt),
+        Tok::Op("<=") => (2, BinOp::Le),
+        Tok::Op(">=") => (2, BinOp::Ge),
+        Tok::Punct('+') => (3, BinOp::Add),
+        Tok::Punct('-') => (3, BinOp::Sub),
+        Tok::Punct('|') => (4, BinOp::Or),
+        Tok::Punct('^') => (4, BinOp::Xor),
+        Tok::Punct('&') => (4, BinOp::And),
+        Tok::Punct('*') => (5, BinOp::Mul),
+        Tok::Punct('/') => (5, BinOp::Div),
+        Tok::Punct('%') => (5, BinOp::Rem),
+        Tok::Punct('<') => (5, BinOp::Shl),
+        Tok::Punct('>') => (5, BinOp::Shr),
+        _ => return None,
+    };
+    Some(operator)
+}
+
+/// The tightest binding level of [`binary_operator`].
+const TIGHTEST_LEVEL: usize = 5;
 
 /// An expression tree. Registers only appear inside memory operands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,7 +129,9 @@ impl Expr {
             Expr::Here(_) => Some(1),
             Expr::Symbol(name, _) => weight_of(name),
             Expr::Unary(UnOp::Neg, inner) => inner.address_weight(weight_of).map(|w| -w),
-            Expr::Unary(UnOp::Not, inner) => (inner.address_weight(weight_of)? == 0).then_some(0),
+            Expr::Unary(UnOp::Not | UnOp::LogicalNot, inner) => {
+                (inner.address_weight(weight_of)? == 0).then_some(0)
+            }
             Expr::Binary(op, lhs, rhs) => {
                 let (l, r) = (
                     lhs.address_weight(weight_of)?,
@@ -132,6 +177,7 @@ pub(crate) fn eval(
             Ok(match op {
                 UnOp::Neg => value.checked_neg().ok_or_else(|| overflow(inner.span()))?,
                 UnOp::Not => !value,
+                UnOp::LogicalNot => i128::from(value == 0),
             })
         }
         Expr::Binary(op, lhs, rhs) => {
@@ -157,10 +203,23 @@ pub(crate) fn eval(
                 BinOp::And => Some(l & r),
                 BinOp::Or => Some(l | r),
                 BinOp::Xor => Some(l ^ r),
+                BinOp::Eq => Some(comparison(l == r)),
+                BinOp::Ne => Some(comparison(l != r)),
+                BinOp::Lt => Some(comparison(l < r)),
+                BinOp::Gt => Some(comparison(l > r)),
+                BinOp::Le => Some(comparison(l <= r)),
+                BinOp::Ge => Some(comparison(l >= r)),
+                BinOp::LogicalAnd => Some(i128::from(l != 0 && r != 0)),
+                BinOp::LogicalOr => Some(i128::from(l != 0 || r != 0)),
             };
             result.ok_or_else(|| overflow(span))
         }
     }
+}
+
+/// GNU's value of a comparison: all ones for true.
+fn comparison(holds: bool) -> i128 {
+    -i128::from(holds)
 }
 
 /// The value of `expr` when it does not depend on the address (`.`) and every
@@ -270,27 +329,19 @@ impl<'a> Cursor<'a> {
     }
 
     fn binary(&mut self, level: usize, allow_registers: bool) -> SpanResult<Expr> {
-        const LEVELS: [&[(char, BinOp)]; 6] = [
-            &[('|', BinOp::Or)],
-            &[('^', BinOp::Xor)],
-            &[('&', BinOp::And)],
-            &[('<', BinOp::Shl), ('>', BinOp::Shr)],
-            &[('+', BinOp::Add), ('-', BinOp::Sub)],
-            &[('*', BinOp::Mul), ('/', BinOp::Div), ('%', BinOp::Rem)],
-        ];
-        let Some(operators) = LEVELS.get(level) else {
+        if level > TIGHTEST_LEVEL {
             return self.unary(allow_registers);
-        };
+        }
         let mut lhs = self.binary(level + 1, allow_registers)?;
-        'outer: loop {
-            for &(c, op) in operators.iter() {
-                if self.eat_punct(c) {
+        loop {
+            match self.peek().and_then(|token| binary_operator(&token.tok)) {
+                Some((operator_level, op)) if operator_level == level => {
+                    self.pos += 1;
                     let rhs = self.binary(level + 1, allow_registers)?;
                     lhs = Expr::Binary(op, Box::new(lhs), Box::new(rhs));
-                    continue 'outer;
                 }
+                _ => return Ok(lhs),
             }
-            return Ok(lhs);
         }
     }
 
@@ -308,6 +359,12 @@ impl<'a> Cursor<'a> {
         if self.eat_punct('~') {
             return Ok(Expr::Unary(
                 UnOp::Not,
+                Box::new(self.unary(allow_registers)?),
+            ));
+        }
+        if self.eat_punct('!') {
+            return Ok(Expr::Unary(
+                UnOp::LogicalNot,
                 Box::new(self.unary(allow_registers)?),
             ));
         }
@@ -359,5 +416,6 @@ pub(crate) fn describe(tok: &Tok) -> String {
         Tok::Punct('<') => "`<<`".to_string(),
         Tok::Punct('>') => "`>>`".to_string(),
         Tok::Punct(c) => format!("`{c}`"),
+        Tok::Op(op) => format!("`{op}`"),
     }
 }

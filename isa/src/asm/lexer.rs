@@ -19,7 +19,14 @@ pub(crate) enum Tok {
     Str(Vec<u8>),
     /// Punctuation; `<` stands for `<<` and `>` for `>>`.
     Punct(char),
+    /// A comparison or logical operator: `==`, `!=`, `<>`, `<`, `>`, `<=`, `>=`,
+    /// `&&`, `||`.
+    Op(&'static str),
 }
+
+/// Operators that are not single punctuation characters, longest first so that
+/// `<=` is not read as `<` followed by `=`.
+const OPERATORS: &[&str] = &["==", "!=", "<>", "<=", ">=", "&&", "||", "<", ">"];
 
 /// A token and where it is on its line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,6 +106,12 @@ pub(crate) fn tokenize(line: &str) -> SpanResult<Vec<Token>> {
                 span: Span::new(start, offset_of(i + 2)),
             });
             i += 2;
+        } else if let Some(op) = OPERATORS.iter().find(|op| line[start..].starts_with(**op)) {
+            tokens.push(Token {
+                tok: Tok::Op(op),
+                span: Span::new(start, offset_of(i + op.len())),
+            });
+            i += op.len();
         } else if "+-*/%()[],:~&|^=!@".contains(c) {
             tokens.push(Token {
                 tok: Tok::Punct(c),

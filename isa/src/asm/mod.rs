@@ -29,7 +29,10 @@
 //!   expressions. As in GNU Intel syntax, a bare `label` or `label+8` operand is a
 //!   memory reference; `offset label`, constants and `b - a` are immediates.
 //! - Expressions: numbers (decimal, `0x` hex, `0b` binary, `0`-octal, `h`-suffixed
-//!   hex, `'c'`), symbols, `.`, `+ - * / % << >> & | ^ ~` and parentheses. Values
+//!   hex, `'c'`), symbols, `.`, `+ - * / % << >> & | ^ ~`, the comparisons
+//!   `== != <> < > <= >=` (-1 when true, 0 when false), `&& || !` (1 or 0) and
+//!   parentheses, with GNU's precedence: `* / % << >>` bind tightest, then
+//!   `| ^ &`, then `+ -`, then the comparisons, then `&&`, then `||`. Values
 //!   that depend on labels always get 32-bit immediates/displacements, as GNU
 //!   gives them when it cannot resolve them in its first pass.
 //!
@@ -40,7 +43,9 @@
 //! and max-skip, `.byte`, `.word`/`.short`/`.value`/`.2byte`, `.long`/`.int`/`.4byte`,
 //! `.quad`/`.8byte`, `.ascii`, `.asciz`/`.string`, `.zero`, `.skip`/`.space`,
 //! `.fill COUNT[,SIZE[,VALUE]]`, `.rept N` ... `.endr` (nestable),
-//! `.equ`/`.set`/`NAME = expr`, `.sync_point NAME` (records the symbol
+//! `.if EXPR`/`.ifdef NAME`/`.ifndef NAME` ... `.elseif EXPR` ... `.else` ... `.endif`
+//! (nestable; decided on the constants and symbols defined on earlier lines, as
+//! in GNU's single pass), `.equ`/`.set`/`NAME = expr`, `.sync_point NAME` (records the symbol
 //! `sync_point.NAME`, emits nothing), and, ignored, `.intel_syntax noprefix`,
 //! `.globl`, `.global`, `.type`, `.size`, `.file`, `.ident`, `.local`, `.weak`,
 //! `.hidden`, `.code64`.
@@ -53,6 +58,7 @@
 //! with GNU's NOP sequences in code sections (`.text`, `.text.*`, `.init`,
 //! `.fini`, or flagged `"x"` in `.section`) and with zeros elsewhere.
 
+mod conditional;
 mod encode;
 mod error;
 mod expr;

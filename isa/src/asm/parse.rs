@@ -132,6 +132,12 @@ const DIRECTIVES: &[&str] = &[
     ".fill",
     ".rept",
     ".endr",
+    ".if",
+    ".ifdef",
+    ".ifndef",
+    ".elseif",
+    ".else",
+    ".endif",
     ".skip",
     ".space",
     ".equ",
@@ -161,6 +167,18 @@ impl Parser {
             local_labels: HashMap::new(),
             items: Vec::new(),
         }
+    }
+
+    /// Whether `name` is a label, constant or assigned symbol defined so far (`.ifdef`).
+    pub(crate) fn is_defined(&self, name: &str) -> bool {
+        self.labels.contains_key(name)
+            || self.constants.contains_key(name)
+            || self.address_weights.contains_key(name)
+    }
+
+    /// The names of the constants defined so far, for "did you mean" hints.
+    pub(crate) fn constant_names(&self) -> impl Iterator<Item = &str> {
+        self.constants.keys().map(String::as_str)
     }
 
     /// The value of `expr` if it only involves numbers and constants defined so far.
@@ -412,6 +430,13 @@ impl Parser {
             ".att_syntax" => {
                 return Err(SpanError::new(span, "AT&T syntax is not supported")
                     .with_hint("write Intel syntax"));
+            }
+            ".rept" | ".endr" | ".if" | ".ifdef" | ".ifndef" | ".elseif" | ".else" | ".endif" => {
+                return Err(SpanError::new(
+                    span,
+                    format!("`{name}` must be the first word of its line"),
+                )
+                .with_hint("put the label before it on a line of its own"));
             }
             _ if IGNORED_DIRECTIVES.contains(&name) => {
                 while cursor.next().is_some() {}
