@@ -43,7 +43,7 @@ pub struct RunArgs {
     /// visible (out-of-order model): `lazy` (kept until the core serializes: the
     /// worst case the SDM allows), `snoop` (the I-cache line is invalidated at once),
     /// `delayed:N` (invalidated N cycles later).
-    #[arg(long, default_value = "snoop", value_parser = parse_ifetch, value_name = "POLICY")]
+    #[arg(long, default_value = "lazy", value_parser = parse_ifetch, value_name = "POLICY")]
     pub ifetch: IfetchCoherence,
     /// Stop after this many cycles (out-of-order model).
     #[arg(long, default_value_t = 100_000_000, value_name = "N")]

@@ -132,7 +132,8 @@ fn by_mnemonic(instr: &Instruction) -> InstClass {
         | Mnemonic::Lldt
         | Mnemonic::Ltr => serializing_priv,
         Mnemonic::Wrmsr => C::WRMSR | C::PRIVILEGED,
-        Mnemonic::Rdmsr | Mnemonic::Swapgs => C::PRIVILEGED,
+        // STI/CLI #GP above CPL 0 when IOPL is 0, as it always is here.
+        Mnemonic::Rdmsr | Mnemonic::Swapgs | Mnemonic::Sti | Mnemonic::Cli => C::PRIVILEGED,
         Mnemonic::Hlt => C::HALT | C::PRIVILEGED,
         // SYSRET/SYSEXIT are *not* serializing (SDM §9.3 does not list them).
         Mnemonic::Sysret | Mnemonic::Sysretq | Mnemonic::Sysexit | Mnemonic::Sysexitq => {

@@ -156,6 +156,10 @@ pub enum SysOp {
     Invd,
     Serialize,
     Swapgs,
+    /// `sti`: set RFLAGS.IF (CPL 0 only here: IOPL is always 0).
+    Sti,
+    /// `cli`: clear RFLAGS.IF.
+    Cli,
     Pause,
     Clflush,
     /// LGDT, LIDT, LLDT, LTR, INVPCID and other descriptor-table loads: only their

@@ -121,7 +121,10 @@ fn undecodable_or_unsupported_instruction_faults_only_when_reached() {
             message,
         } => {
             assert_eq!(rip, 0x1005);
-            assert!(message.contains("Ud2"), "{message}");
+            assert!(
+                message.contains("`ud2`") && message.contains("#UD"),
+                "{message}"
+            );
         }
         other => panic!("expected a fault, got {other:?}"),
     }

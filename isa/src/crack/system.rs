@@ -26,6 +26,8 @@ impl Cracker<'_> {
             Mnemonic::Hlt => SysOp::Hlt,
             Mnemonic::Ud2 => SysOp::Ud2,
             Mnemonic::Swapgs => SysOp::Swapgs,
+            Mnemonic::Sti => SysOp::Sti,
+            Mnemonic::Cli => SysOp::Cli,
             Mnemonic::Wrmsr => SysOp::Wrmsr,
             Mnemonic::Rdmsr => SysOp::Rdmsr,
             Mnemonic::Rdtsc => SysOp::Rdtsc,

@@ -168,6 +168,8 @@ fn system_instructions_are_one_sys_uop() {
     assert_eq!(sys("cc").kind, UopKind::Sys(SysOp::Int(3)));
     assert_eq!(sys("48 0f 07").kind, UopKind::Sys(SysOp::Sysret));
     assert_eq!(sys("48 cf").kind, UopKind::Sys(SysOp::Iret));
+    assert_eq!(sys("fb").kind, UopKind::Sys(SysOp::Sti));
+    assert_eq!(sys("fa").kind, UopKind::Sys(SysOp::Cli));
     assert_eq!(
         sys("0f 01 38").mem,
         Some(MemRef {

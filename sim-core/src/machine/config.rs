@@ -8,7 +8,7 @@
 /// code), whose effect on bytes already fetched is exactly what synclab wants to show.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum IfetchCoherence {
-    /// The I-cache is never snooped: stale lines stay until evicted or until the core
+    /// (Default.) The I-cache is never snooped: stale lines stay until evicted or until the core
     /// executes a serializing instruction (which then drops the whole I-cache).
     Lazy,
     /// A store becoming visible invalidates the line in every other core's I-cache at
@@ -171,7 +171,7 @@ impl Default for MemConfig {
             remote_latency: 60,
             memory_latency: 200,
             upgrade_latency: 30,
-            ifetch_coherence: IfetchCoherence::Snoop,
+            ifetch_coherence: IfetchCoherence::Lazy,
         }
     }
 }

@@ -7,6 +7,8 @@ use std::collections::VecDeque;
 use isa::class::InstClass;
 use isa::uop::{AluOp, FenceKind, Loc, SysOp, UopKind};
 
+use crate::system::{Ipi, SystemConfig, SystemState};
+
 use super::config::{CoreConfig, IfetchCoherence};
 use super::decode_cache::DecodeCache;
 use super::frontend::Frontend;
@@ -25,10 +27,50 @@ use crate::mem::Memory;
 pub struct VisibleStore {
     /// The core whose store it was.
     pub core: usize,
+    /// The storing instruction's sequence number in that core.
+    pub inst_seq: u64,
     /// Address.
     pub addr: u64,
     /// Bytes written.
     pub len: u64,
+}
+
+/// What a core tells the machine during its step, for the machine to act on after.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CoreSignal {
+    /// An ICR write retired: deliver `ipi` to its destinations.
+    Ipi {
+        /// Sending core.
+        from: usize,
+        /// Destination and vector.
+        ipi: Ipi,
+        /// Retirement cycle.
+        cycle: u64,
+    },
+    /// The core took interrupt `vector`.
+    InterruptTaken {
+        /// The core.
+        core: usize,
+        /// Vector.
+        vector: u8,
+        /// Cycle.
+        cycle: u64,
+    },
+    /// The core retired an instruction at a watched address (sync point, trigger).
+    Watched {
+        /// The core.
+        core: usize,
+        /// Instruction address.
+        ip: u64,
+        /// Its sequence number.
+        inst_seq: u64,
+    },
+    /// The stale execution just pushed onto `Shared::stale` was of bytes written by
+    /// the writer's instruction `writer_seq` (for contract checks).
+    Stale {
+        /// Sequence number of the store's instruction in the writing core.
+        writer_seq: u64,
+    },
 }
 
 /// The machine-wide state a core works on during its step.
@@ -47,6 +89,11 @@ pub struct Shared<'a> {
     pub line_writes: &'a super::stale::LineWrites,
     /// Stale executions found so far.
     pub stale: &'a mut Vec<super::StaleExecution>,
+    /// What the core reports to the machine this step.
+    pub signals: &'a mut Vec<CoreSignal>,
+    /// Instruction addresses whose retirement the machine wants to hear of
+    /// ([`CoreSignal::Watched`]), sorted.
+    pub watched: &'a [u64],
 }
 
 impl Shared<'_> {
@@ -68,6 +115,11 @@ pub enum FlushCause {
     },
     /// A machine clear.
     Clear(ClearReason),
+    /// An interrupt is taken at the boundary: everything in flight is younger.
+    Interrupt {
+        /// Vector.
+        vector: u8,
+    },
 }
 
 /// A pending pipeline flush: squash every instruction after `keep_upto`, then fetch
@@ -126,8 +178,12 @@ pub struct Core {
     pub(super) pending_flush: Option<Flush>,
     /// Locked instruction holding lines: (instruction, lines).
     pub(super) held_lock: Option<(u64, u64, Option<u64>)>,
-    /// The core retired `hlt`.
+    /// The core retired `hlt` and sleeps until an interrupt.
     pub halted: bool,
+    /// Privilege level, MSRs, IDT, local APIC.
+    pub sys: SystemState,
+    /// Address of the next instruction to retire (where an interrupt returns to).
+    pub arch_rip: u64,
     /// Counters.
     pub stats: CoreStats,
     pub(super) jitter: Jitter,
@@ -145,6 +201,7 @@ impl Core {
         config: &CoreConfig,
         ifetch: IfetchCoherence,
         init: &CoreInit,
+        system: SystemConfig,
         start: u64,
         jitter: Jitter,
     ) -> Core {
@@ -170,6 +227,8 @@ impl Core {
             pending_flush: None,
             held_lock: None,
             halted: false,
+            sys: SystemState::new(system, id as u32),
+            arch_rip: init.rip,
             stats: CoreStats::default(),
             jitter,
             pending_invalidations: VecDeque::new(),
@@ -178,8 +237,14 @@ impl Core {
         }
     }
 
-    /// Advance one cycle. Returns the address and message of a fault of the oldest instruction.
-    pub fn step(&mut self, now: u64, sh: &mut Shared) -> Option<(u64, String)> {
+    /// Advance one cycle; `serializing_interrupts` makes taking an interrupt
+    /// serialize. Returns the address and message of a fault of the oldest instruction.
+    pub fn step(
+        &mut self,
+        now: u64,
+        serializing_interrupts: bool,
+        sh: &mut Shared,
+    ) -> Option<(u64, String)> {
         self.apply_invalidations(now);
         if self.pending_flush.is_some_and(|f| f.at <= now) {
             let flush = self.pending_flush.take().expect("checked");
@@ -187,11 +252,14 @@ impl Core {
         }
         self.drain_store_buffer(now, sh);
         self.complete_loads(now, sh.memory);
+        if let Some(fault) = self.take_interrupt(now, serializing_interrupts, sh) {
+            return Some((self.arch_rip, fault));
+        }
         if self.halted {
             return None;
         }
-        if let Some(fault) = self.retire(now, sh) {
-            return Some((self.rob.head().map_or(0, |h| h.q.ip), fault));
+        if let Some((ip, fault)) = self.retire(now, sh) {
+            return Some((ip, fault));
         }
         self.issue(now, sh);
         self.rename(now);
@@ -237,6 +305,7 @@ impl Core {
                 });
                 self.config.machine_clear_penalty
             }
+            FlushCause::Interrupt { .. } => self.config.machine_clear_penalty,
         };
         while let Some(tail) = self.rob.tail() {
             if keeps(tail.q.inst_seq) {
@@ -356,7 +425,6 @@ impl Core {
                 flags: isa::flags::Flags::empty(),
                 mem: None,
                 performed: false,
-                unsupported: false,
                 actual_next: 0,
                 wait: Wait::Nothing,
             });
@@ -424,7 +492,8 @@ impl Core {
         }
         let uop = e.q.uop;
         let inst_seq = e.q.inst_seq;
-        let serializing = e.q.class.contains(InstClass::SERIALIZING);
+        let serializing = e.q.class.contains(InstClass::SERIALIZING)
+            && (kind != UopKind::Sys(SysOp::Iret) || self.sys.config().iret_serializing);
         let head_inst = self.rob.head().map(|h| h.q.inst_seq) == Some(inst_seq);
         if let Some(b) = self.blocking_barrier(inst_seq, is_load) {
             let (barrier, kind) = (b.inst_seq, b.kind);
@@ -499,8 +568,7 @@ impl Core {
                 }
             }
             UopKind::Sys(SysOp::Pause) => latency = self.config.pause_latency,
-            UopKind::Sys(op) => e.unsupported = !sys_supported(op),
-            UopKind::Alu(_) | UopKind::Fence(_) | UopKind::Nop => {}
+            UopKind::Alu(_) | UopKind::Fence(_) | UopKind::Sys(_) | UopKind::Nop => {}
         }
         let e = self.rob.get_mut(seq).expect("in ROB");
         if let Some((_, v)) = outcome.dst.filter(|_| !is_load) {
@@ -552,27 +620,11 @@ struct Ports {
     stores: usize,
 }
 
-/// System operations the machine carries out itself (the others fault at retirement).
-fn sys_supported(op: SysOp) -> bool {
-    matches!(
-        op,
-        SysOp::Hlt
-            | SysOp::Pause
-            | SysOp::Serialize
-            | SysOp::Cpuid
-            | SysOp::Rdtsc
-            | SysOp::Rdtscp
-            | SysOp::Clflush
-    )
-}
-
-/// System uops whose several register results are written at retirement (younger
-/// instructions are renamed only after it, so they read the architectural values).
+/// System uops execute at retirement on the architectural state (registers, flags,
+/// privilege level): younger instructions are renamed only after them, so they
+/// read the results. `pause` and `clflush` change nothing a younger one reads.
 fn writes_registers_at_retire(kind: UopKind) -> bool {
-    matches!(
-        kind,
-        UopKind::Sys(SysOp::Cpuid | SysOp::Rdtsc | SysOp::Rdtscp)
-    )
+    matches!(kind, UopKind::Sys(op) if !matches!(op, SysOp::Pause | SysOp::Clflush))
 }
 
 /// Trace record of the instruction whose first uop is `e` (timing so far).

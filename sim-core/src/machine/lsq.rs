@@ -151,13 +151,19 @@ impl Core {
 
     /// Write a locked instruction's store straight to memory at retirement (the store
     /// buffer is empty and the lines are locked), then release the lock.
-    pub(super) fn commit_locked_store(&mut self, access: MemAccess, sh: &mut Shared) {
-        self.write_visible(
-            access.addr,
-            access.width.bytes() as u64,
-            access.store_data.unwrap_or(0),
-            sh,
-        );
+    pub(super) fn commit_locked_store(
+        &mut self,
+        access: MemAccess,
+        inst_seq: u64,
+        sh: &mut Shared,
+    ) {
+        let store = VisibleStore {
+            core: self.id,
+            inst_seq,
+            addr: access.addr,
+            len: access.width.bytes() as u64,
+        };
+        self.write_visible(store, access.store_data.unwrap_or(0), sh);
     }
 
     /// Release the lines of a retired locked instruction.
@@ -170,15 +176,11 @@ impl Core {
         }
     }
 
-    fn write_visible(&mut self, addr: u64, len: u64, data: u64, sh: &mut Shared) {
+    fn write_visible(&mut self, store: VisibleStore, data: u64, sh: &mut Shared) {
         let width =
-            isa::reg::Width::from_bytes(len as usize).expect("store widths are 1, 2, 4 or 8");
-        sh.memory.write(addr, width, data);
-        sh.visible.push(VisibleStore {
-            core: self.id,
-            addr,
-            len,
-        });
+            isa::reg::Width::from_bytes(store.len as usize).expect("store widths are 1, 2, 4 or 8");
+        sh.memory.write(store.addr, width, data);
+        sh.visible.push(store);
     }
 
     /// Write the oldest retired store to memory once its line is owned (at most one per
@@ -202,7 +204,13 @@ impl Core {
             }
         }
         let mut entry = self.sb.drain_one().expect("not empty");
-        self.write_visible(entry.addr, entry.width.bytes() as u64, entry.data, sh);
+        let store = VisibleStore {
+            core: self.id,
+            inst_seq: entry.inst_seq,
+            addr: entry.addr,
+            len: entry.width.bytes() as u64,
+        };
+        self.write_visible(store, entry.data, sh);
         let interval = self.jitter.stretch(self.config.sb_drain_interval);
         let extra = self.jitter.delay(u64::from(self.jitter.percent() / 4));
         self.sb_next_drain = now + interval + extra;

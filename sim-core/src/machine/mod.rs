@@ -25,6 +25,7 @@ mod addr_map;
 mod config;
 mod core;
 mod decode_cache;
+mod events;
 mod frontend;
 mod icache;
 mod jitter;
@@ -36,24 +37,30 @@ mod rob;
 mod scheduler;
 mod stale;
 mod store_buffer;
+mod sysexec;
 mod trace;
 mod watchdog;
 
 pub use config::{CoreConfig, IfetchCoherence, MachineConfig, MemConfig};
+pub use events::{Contract, ContractViolation, InterruptTrigger, IpiRecord};
 pub use memsys::LINE;
 pub use stale::StaleExecution;
 pub use store_buffer::{Overlap, SbEntry, StoreBuffer, overlap};
 pub use trace::{ClearReason, InstRecord, NEVER, SerializeReason, Stage, TraceEvent};
 pub use watchdog::{CoreWait, WatchdogReport};
 
+use std::collections::BTreeMap;
+
 use isa::flags::Flags;
 
-use self::core::{Core, Shared, VisibleStore};
+use self::core::{Core, CoreSignal, Shared, VisibleStore};
 use self::decode_cache::DecodeCache;
+use self::events::{Consequence, Events};
 use self::jitter::Jitter;
 use self::memsys::MemSys;
 use self::rob::loc_index;
 use crate::mem::Memory;
+use crate::system::SystemState;
 
 /// Where a core starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,8 +88,20 @@ pub struct CoreStats {
     pub squashed_uops: u64,
     /// Times retirement stalled on a full store buffer.
     pub sb_full_stalls: u64,
-    /// Serializing instructions retired.
+    /// Serializations (instructions, and interrupt deliveries when configured).
     pub serializations: u64,
+    /// Serializations by what caused them.
+    pub serializations_by_reason: BTreeMap<SerializeReason, u64>,
+    /// IPIs this core sent (one per destination core).
+    pub ipis_sent: u64,
+    /// IPIs that reached this core's APIC.
+    pub ipis_received: u64,
+    /// Interrupts this core took (IPIs, scheduled interrupts, timer).
+    pub interrupts: u64,
+    /// Exceptions delivered through the IDT (#GP of a privileged instruction...).
+    pub exceptions: u64,
+    /// Stale executions of this core that broke a declared contract.
+    pub contract_violations: u64,
     /// Instructions retired from bytes memory no longer held (see [`StaleExecution`]).
     pub stale_executions: u64,
 }
@@ -90,7 +109,8 @@ pub struct CoreStats {
 /// Why a run stopped.
 #[derive(Clone, Debug, PartialEq)]
 pub enum StopReason {
-    /// Every core retired `hlt` and every store buffer drained.
+    /// Every core sleeps in `hlt` with no interrupt able to wake it, and every
+    /// store buffer drained.
     AllHalted,
     /// No core made progress for `watchdog_cycles`.
     Watchdog(WatchdogReport),
@@ -147,6 +167,8 @@ pub struct Machine {
     visible: Vec<VisibleStore>,
     line_writes: stale::LineWrites,
     stale: Vec<StaleExecution>,
+    events: Events,
+    signals: Vec<CoreSignal>,
     now: u64,
     last_progress: u64,
 }
@@ -170,6 +192,7 @@ impl Machine {
                     &config.core,
                     config.mem.ifetch_coherence,
                     init,
+                    config.system,
                     start,
                     jitter,
                 )
@@ -189,16 +212,63 @@ impl Machine {
             visible: Vec::new(),
             line_writes: stale::LineWrites::default(),
             stale: Vec::new(),
+            events: Events::default(),
+            signals: Vec::new(),
             now: 0,
             last_progress: 0,
         }
+    }
+
+    /// The system state of `core` (privilege level, MSRs, IDT, APIC).
+    pub fn system(&self, core: usize) -> &SystemState {
+        &self.cores[core].sys
+    }
+
+    /// Set up `core`'s system state before [`Machine::run`]: IDT gates, kernel
+    /// stack, MSRs, CR3, user mode — what boot code would have done.
+    pub fn system_mut(&mut self, core: usize) -> &mut SystemState {
+        &mut self.cores[core].sys
+    }
+
+    /// Set `core`'s RFLAGS before [`Machine::run`] (`Flags::IF` to accept interrupts).
+    pub fn set_flags(&mut self, core: usize, flags: Flags) {
+        self.cores[core].arch[loc_index(isa::uop::Loc::Flags)] = flags.bits();
+    }
+
+    /// Raise interrupt `vector` at `core` when `trigger` fires; it reaches the core
+    /// `ipi_latency` cycles later, like an IPI.
+    pub fn schedule_interrupt(&mut self, trigger: InterruptTrigger, core: usize, vector: u8) {
+        self.events.schedule(trigger, core, vector);
+    }
+
+    /// Declare a cross-modifying-code contract; returns its index in reports.
+    pub fn add_contract(&mut self, contract: Contract) -> usize {
+        self.events.add_contract(contract)
+    }
+
+    /// The contracts declared, in order.
+    pub fn contracts(&self) -> Vec<&Contract> {
+        self.events.contracts().collect()
+    }
+
+    /// Every stale execution that broke a contract, in retirement order.
+    pub fn contract_violations(&self) -> &[ContractViolation] {
+        self.events.violations()
+    }
+
+    /// Every IPI sent so far, with its send, arrival and handler-entry cycles.
+    pub fn ipis(&self) -> &[IpiRecord] {
+        self.events.ipis()
     }
 
     /// Run until every core halts, a fault, the watchdog or the cycle limit.
     pub fn run(&mut self) -> RunOutcome {
         let stop = loop {
             if self.cores.iter().all(|c| c.halted && c.sb.is_empty()) {
-                break StopReason::AllHalted;
+                if !self.cores.iter().any(can_wake) && !self.events.in_flight() {
+                    break StopReason::AllHalted;
+                }
+                self.skip_idle_cycles();
             }
             if self.now >= self.config.max_cycles {
                 break StopReason::CycleLimit;
@@ -239,10 +309,29 @@ impl Machine {
         }
     }
 
+    /// Every core sleeps and nothing can happen before the next interrupt arrives:
+    /// jump there (the watchdog does not count the wait).
+    fn skip_idle_cycles(&mut self) {
+        if self.cores.iter().any(|c| c.sys.timer_armed()) {
+            return;
+        }
+        if let Some(next) = self.events.next_arrival() {
+            self.now = self.now.max(next.min(self.config.max_cycles));
+            self.last_progress = self.now;
+        }
+    }
+
     /// Step every core once, in core order, then let other cores snoop new stores.
     fn cycle(&mut self) -> Option<StopReason> {
         let now = self.now;
+        for (core, vector) in self.events.arriving(now) {
+            let c = &mut self.cores[core];
+            c.sys.post_interrupt(vector);
+            c.stats.ipis_received += 1;
+        }
         for i in 0..self.cores.len() {
+            self.cores[i].sys.tick(now);
+            let stale_before = self.stale.len();
             let mut sh = Shared {
                 memsys: &mut self.memsys,
                 memory: &mut self.memory,
@@ -251,10 +340,17 @@ impl Machine {
                 visible: &mut self.visible,
                 line_writes: &self.line_writes,
                 stale: &mut self.stale,
+                signals: &mut self.signals,
+                watched: &self.events.watched,
             };
-            let core = &mut self.cores[i];
-            let retired_before = core.stats.retired;
-            if let Some((rip, message)) = core.step(now, &mut sh) {
+            let retired_before = self.cores[i].stats.retired;
+            let serializing = self.config.interrupt_delivery_serializing;
+            let fault = self.cores[i].step(now, serializing, &mut sh);
+            if !self.signals.is_empty() {
+                self.handle_signals(stale_before);
+            }
+            let core = &self.cores[i];
+            if let Some((rip, message)) = fault {
                 return Some(StopReason::Fault {
                     core: i,
                     rip,
@@ -266,13 +362,72 @@ impl Machine {
             }
             for store in self.visible.drain(..) {
                 self.line_writes
-                    .record(store.core, store.addr, store.len, now);
+                    .record(store.core, store.inst_seq, store.addr, store.len, now);
                 for other in self.cores.iter_mut().filter(|c| c.id != store.core) {
                     other.snoop(store, now);
                 }
             }
         }
         None
+    }
+
+    /// Act on what a core reported during its step; `stale_before` is the number
+    /// of stale executions before the step.
+    fn handle_signals(&mut self, stale_before: usize) {
+        let now = self.now;
+        let apic_ids: Vec<u32> = self.cores.iter().map(|c| c.sys.apic_id()).collect();
+        let receivers = |from: usize, ipi: crate::system::Ipi| {
+            (0..apic_ids.len())
+                .filter(|&j| ipi.dest.includes(apic_ids[from], apic_ids[j]))
+                .collect::<Vec<_>>()
+        };
+        let mut next_stale = stale_before;
+        let mut consequences = Vec::new();
+        for signal in std::mem::take(&mut self.signals) {
+            let stale = match signal {
+                CoreSignal::Stale { .. } => {
+                    next_stale += 1;
+                    self.stale.get(next_stale - 1)
+                }
+                _ => None,
+            };
+            let latency = self.config.ipi_latency;
+            self.events
+                .on_signal(signal, stale, receivers, now, latency, &mut consequences);
+        }
+        for consequence in consequences {
+            let event = match consequence {
+                Consequence::IpiSent {
+                    from,
+                    to,
+                    vector,
+                    arrives,
+                } => TraceEvent::IpiSent {
+                    core: from as u16,
+                    cycle: now,
+                    to: to as u16,
+                    vector,
+                    arrives,
+                },
+                Consequence::SyncPoint { core, contract } => TraceEvent::SyncPoint {
+                    core: core as u16,
+                    cycle: now,
+                    contract: contract as u16,
+                },
+                Consequence::Violation(v) => {
+                    self.cores[usize::from(v.stale.core)]
+                        .stats
+                        .contract_violations += 1;
+                    TraceEvent::ContractViolation {
+                        contract: v.contract as u16,
+                        stale: v.stale,
+                    }
+                }
+            };
+            if self.config.trace {
+                self.trace.push(event);
+            }
+        }
     }
 
     /// Architectural general registers of `core` (retired state).
@@ -302,4 +457,11 @@ impl Machine {
     pub fn take_trace(&mut self) -> Vec<TraceEvent> {
         std::mem::take(&mut self.trace)
     }
+}
+
+/// Whether a sleeping core would take an interrupt already requested at its APIC.
+fn can_wake(core: &Core) -> bool {
+    let flags = Flags::from_bits_retain(core.arch[loc_index(isa::uop::Loc::Flags)]);
+    flags.contains(Flags::IF)
+        && (core.sys.deliverable_interrupt().is_some() || core.sys.timer_armed())
 }

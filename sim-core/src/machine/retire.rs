@@ -2,17 +2,17 @@
 //! architectural state, and hand their stores to the store buffer.
 
 use isa::class::InstClass;
-use isa::reg::Gpr;
-use isa::uop::{Loc, SysOp, UopKind};
+use isa::uop::{Loc, UopKind};
 
-use super::core::{Core, Flush, FlushCause, Shared, record_of};
+use super::core::{Core, CoreSignal, Flush, FlushCause, Shared, record_of};
 use super::decode_cache::InstId;
 use super::memsys::{LINE, line_of};
 use super::rob::loc_index;
 use super::stale::{self, Retiring};
 use super::store_buffer::SbEntry;
-use super::trace::{ClearReason, SerializeReason, Stage, TraceEvent};
-use crate::reference::CPUID_VENDOR;
+use super::sysexec::SysFlow;
+use super::trace::{ClearReason, Stage, TraceEvent};
+use crate::system::SysInst;
 
 impl Core {
     /// Number of uops of the head instruction, if all of them are renamed and done.
@@ -30,33 +30,30 @@ impl Core {
         }
     }
 
-    /// Retire up to `retire_width` uops of complete instructions. Returns a fault message
-    /// when the oldest instruction cannot be executed.
-    pub(super) fn retire(&mut self, now: u64, sh: &mut Shared) -> Option<String> {
+    /// Retire up to `retire_width` uops of complete instructions. Returns the address
+    /// and a message when the oldest instruction cannot be executed.
+    pub(super) fn retire(&mut self, now: u64, sh: &mut Shared) -> Option<(u64, String)> {
         let mut budget = self.config.retire_width;
         while let Some(n) = self.head_instruction_ready(now) {
             if n > budget && budget < self.config.retire_width {
                 return None;
             }
             let head = self.rob.head().expect("ready");
+            let ip = head.q.ip;
             let Some(id) = head.q.inst else {
                 let why = self.frontend.fault.clone();
-                return Some(why.unwrap_or_else(|| "undecodable instruction".into()));
+                return Some((ip, why.unwrap_or_else(|| "undecodable instruction".into())));
             };
-            if let Some(e) = (0..n)
-                .filter_map(|i| self.rob.nth(i))
-                .find(|e| e.unsupported)
-            {
-                let text = isa::decode::format_intel(&sh.cache.get(id).instr);
-                let kind = e.q.uop.kind;
-                return Some(format!(
-                    "`{text}` is not modelled by the machine ({kind:?})"
-                ));
-            }
             let stores = (0..n)
                 .filter_map(|i| self.rob.nth(i))
                 .filter(|e| e.q.uop.kind == UopKind::Store && !e.q.uop.locked)
                 .count();
+            // Serializing instructions execute once every older store is visible.
+            if SysInst::from_uop(&head.q.uop).is_some_and(|sys| self.drains_before(sys))
+                && !self.sb.is_empty()
+            {
+                return None;
+            }
             if !self.sb.has_room(stores) {
                 if !std::mem::replace(&mut self.sb_full_reported, true) {
                     self.stats.sb_full_stalls += 1;
@@ -69,16 +66,22 @@ impl Core {
             }
             self.sb_full_reported = false;
             budget = budget.saturating_sub(n);
-            if self.retire_instruction(n, now, sh) {
-                return None;
+            match self.retire_instruction(n, now, sh) {
+                SysFlow::Continue => {}
+                SysFlow::Redirected => return None,
+                SysFlow::Fault(message) => {
+                    let text = isa::decode::format_intel(&sh.cache.get(id).instr);
+                    return Some((ip, format!("`{text}`: {message}")));
+                }
             }
         }
         None
     }
 
-    /// Retire the `n` uops of the head instruction. Returns true when the instruction
-    /// ended the core's work this cycle (halt, serialization, self-modifying code).
-    fn retire_instruction(&mut self, n: usize, now: u64, sh: &mut Shared) -> bool {
+    /// Retire the `n` uops of the head instruction; says whether the instruction
+    /// ended the core's retirement this cycle (sleep, serialization, a jump of a
+    /// system instruction, self-modifying code) or could not complete.
+    fn retire_instruction(&mut self, n: usize, now: u64, sh: &mut Shared) -> SysFlow {
         let head = self.rob.head().expect("ready");
         let (inst_seq, next_ip, class, ras) =
             (head.q.inst_seq, head.q.next_ip, head.q.class, head.q.ras);
@@ -88,8 +91,9 @@ impl Core {
             .is_some()
             .then(|| record_of(self.id, head, sh.cache));
         let mut smc = None;
-        let mut sys_op = None;
+        let mut sys = None;
         let mut stored = false;
+        let mut next_rip = next_ip;
         for _ in 0..n {
             let e = self.rob.pop_head().expect("counted");
             let uop = e.q.uop;
@@ -113,7 +117,7 @@ impl Core {
                     let len = access.width.bytes() as u64;
                     smc = smc.or(self.code_overlap(access.addr, len).then_some(access.addr));
                     if uop.locked {
-                        self.commit_locked_store(access, sh);
+                        self.commit_locked_store(access, inst_seq, sh);
                     } else {
                         let data = access.store_data.unwrap_or(0);
                         if self.sb.is_empty() {
@@ -135,6 +139,7 @@ impl Core {
                     }
                 }
                 UopKind::Branch { .. } => {
+                    next_rip = e.actual_next;
                     if class.contains(InstClass::COND_BRANCH) {
                         self.frontend
                             .predictor
@@ -144,10 +149,7 @@ impl Core {
                         self.frontend.predictor.train_target(e.q.ip, e.actual_next);
                     }
                 }
-                UopKind::Sys(op) => {
-                    sys_op = Some(op);
-                    self.write_system_results(op, now);
-                }
+                UopKind::Sys(_) => sys = SysInst::from_uop(&uop),
                 _ => {}
             }
         }
@@ -163,6 +165,14 @@ impl Core {
         }
         self.stats.retired += 1;
         self.last_retire = now;
+        self.arch_rip = next_rip;
+        if sh.watched.binary_search(&ip).is_ok() {
+            sh.signals.push(CoreSignal::Watched {
+                core: self.id,
+                ip,
+                inst_seq,
+            });
+        }
         if let Some(id) = inst_id {
             self.detect_stale(id, inst_seq, ip, now, sh);
         }
@@ -176,30 +186,14 @@ impl Core {
                 None => sh.emit(TraceEvent::Inst(r)),
             }
         }
-        if sys_op == Some(SysOp::Hlt) {
-            self.halted = true;
-            self.stats.cycles = now;
-            self.frontend.halt();
-            return true;
-        }
         if self.rename_blocked_by == Some(inst_seq) {
             self.rename_blocked_by = None;
         }
-        if class.contains(InstClass::SERIALIZING) {
-            self.stats.serializations += 1;
-            let reason = match sys_op {
-                Some(SysOp::Cpuid) => SerializeReason::Cpuid,
-                _ => SerializeReason::Serialize,
-            };
-            sh.emit(TraceEvent::Serialize {
-                core: self.id as u16,
-                cycle: now,
-                inst_seq,
-                reason,
-            });
-            self.serialize_ifetch();
-            self.frontend.redirect(next_ip, now + 1, None);
-            return true;
+        if let Some(sys) = sys {
+            let flow = self.retire_system(sys, ip, next_ip, inst_seq, now, sh);
+            if !matches!(flow, SysFlow::Continue) {
+                return flow;
+            }
         }
         if let Some(addr) = smc {
             let reason = ClearReason::SelfModifyingCode { addr };
@@ -211,31 +205,9 @@ impl Core {
                 cause: FlushCause::Clear(reason),
             };
             self.flush(flush, now, sh);
-            return true;
+            return SysFlow::Redirected;
         }
-        false
-    }
-
-    /// Register results of `cpuid`/`rdtsc`/`rdtscp` (values as the reference interpreter
-    /// defines them, except that the time stamp counts cycles and TSC_AUX is the core).
-    fn write_system_results(&mut self, op: SysOp, now: u64) {
-        let mut set32 = |r: Gpr, v: u32| self.arch[r.index()] = u64::from(v);
-        match op {
-            SysOp::Cpuid => {
-                set32(Gpr::Rax, 0);
-                set32(Gpr::Rbx, CPUID_VENDOR[0]);
-                set32(Gpr::Rdx, CPUID_VENDOR[1]);
-                set32(Gpr::Rcx, CPUID_VENDOR[2]);
-            }
-            SysOp::Rdtsc | SysOp::Rdtscp => {
-                set32(Gpr::Rax, now as u32);
-                set32(Gpr::Rdx, (now >> 32) as u32);
-                if op == SysOp::Rdtscp {
-                    set32(Gpr::Rcx, self.id as u32);
-                }
-            }
-            _ => {}
-        }
+        SysFlow::Continue
     }
 
     /// A store of this core to `[addr, addr+len)` is retiring: drop I-cache copies of
@@ -273,9 +245,10 @@ impl Core {
             ip,
             bytes: inst.bytes(),
         };
-        if let Some(stale) = stale::check(&retiring, sh.line_writes, sh.memory, now) {
+        if let Some((stale, writer_seq)) = stale::check(&retiring, sh.line_writes, sh.memory, now) {
             self.stats.stale_executions += 1;
             sh.stale.push(stale);
+            sh.signals.push(CoreSignal::Stale { writer_seq });
             sh.emit(TraceEvent::StaleExecution(stale));
         }
     }

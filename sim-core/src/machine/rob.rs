@@ -89,8 +89,6 @@ pub struct RobEntry {
     pub mem: Option<MemAccess>,
     /// A load that has read its value: other cores' stores to its line now clear it.
     pub performed: bool,
-    /// A system uop the machine does not support: faults at retirement.
-    pub unsupported: bool,
     /// Resolved next instruction address (branches).
     pub actual_next: u64,
     /// What it waited for last.

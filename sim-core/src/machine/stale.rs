@@ -12,31 +12,45 @@ use super::addr_map::AddrMap;
 use super::memsys::line_of;
 use crate::mem::Memory;
 
+/// The last visible store to a line: which core, which of its instructions, when.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+struct LineWrite {
+    core: u16,
+    inst_seq: u64,
+    cycle: u64,
+}
+
 /// Who last made a store to each line globally visible, and when.
 #[derive(Debug, Default)]
 pub struct LineWrites {
-    last: AddrMap<(u16, u64)>,
+    last: AddrMap<LineWrite>,
 }
 
 impl LineWrites {
-    /// Note that `core`'s store to `[addr, addr+len)` became visible at `cycle`.
-    pub fn record(&mut self, core: usize, addr: u64, len: u64, cycle: u64) {
+    /// Note that `core`'s store (instruction `inst_seq`) to `[addr, addr+len)`
+    /// became visible at `cycle`.
+    pub fn record(&mut self, core: usize, inst_seq: u64, addr: u64, len: u64, cycle: u64) {
         let first = line_of(addr);
         let last = line_of(addr.wrapping_add(len.max(1) - 1));
+        let write = LineWrite {
+            core: core as u16,
+            inst_seq,
+            cycle,
+        };
         for line in [first, last] {
-            self.last.insert(line, (core as u16, cycle));
+            self.last.insert(line, write);
         }
     }
 
     /// The most recent visible write to any line of `[addr, addr+len)`.
-    fn latest(&self, addr: u64, len: u64) -> Option<(u16, u64)> {
+    fn latest(&self, addr: u64, len: u64) -> Option<LineWrite> {
         let first = self.last.get(&line_of(addr));
         let last = self.last.get(&line_of(addr.wrapping_add(len.max(1) - 1)));
         first
             .into_iter()
             .chain(last)
             .copied()
-            .max_by_key(|&(_, cycle)| cycle)
+            .max_by_key(|w| w.cycle)
     }
 }
 
@@ -132,15 +146,16 @@ pub struct Retiring<'a> {
     pub bytes: &'a [u8],
 }
 
-/// Compare a retiring instruction with memory; `Some` if it executed stale bytes.
+/// Compare a retiring instruction with memory; `Some` if it executed stale bytes,
+/// with the sequence number of the writing core's store instruction.
 pub fn check(
     inst: &Retiring,
     writes: &LineWrites,
     memory: &Memory,
     now: u64,
-) -> Option<StaleExecution> {
+) -> Option<(StaleExecution, u64)> {
     let len = inst.bytes.len() as u64;
-    let (writer, visible_at) = writes.latest(inst.ip, len)?;
+    let write = writes.latest(inst.ip, len)?;
     let mut current = [0u8; 15];
     for (i, b) in current.iter_mut().enumerate() {
         *b = memory.read_u8(inst.ip.wrapping_add(i as u64));
@@ -150,7 +165,7 @@ pub fn check(
     }
     let mut stale = [0u8; 15];
     stale[..inst.bytes.len()].copy_from_slice(inst.bytes);
-    Some(StaleExecution {
+    let execution = StaleExecution {
         core: inst.core as u16,
         ip: inst.ip,
         cycle: now,
@@ -158,9 +173,10 @@ pub fn check(
         len: inst.bytes.len() as u8,
         stale,
         current,
-        writer,
-        visible_at,
-    })
+        writer: write.core,
+        visible_at: write.cycle,
+    };
+    Some((execution, write.inst_seq))
 }
 
 #[cfg(test)]
@@ -179,15 +195,15 @@ mod tests {
             bytes: &[0xb8, 1, 0, 0, 0],
         };
         assert_eq!(check(&inst, &writes, &memory, 50), None, "never written");
-        writes.record(0, 0x1001, 4, 40);
+        writes.record(0, 3, 0x1001, 4, 40);
         assert_eq!(
             check(&inst, &writes, &memory, 50),
             None,
             "rewritten with the same bytes"
         );
         memory.write_u8(0x1001, 2);
-        let stale = check(&inst, &writes, &memory, 50).expect("bytes differ");
-        assert_eq!((stale.writer, stale.visible_at), (0, 40));
+        let (stale, writer_seq) = check(&inst, &writes, &memory, 50).expect("bytes differ");
+        assert_eq!((stale.writer, stale.visible_at, writer_seq), (0, 40, 3));
         assert_eq!(stale.stale_disassembly(), "mov eax, 0x1");
         assert_eq!(stale.current_disassembly(), "mov eax, 0x2");
         assert!(stale.to_string().contains("10 cycles before"), "{stale}");

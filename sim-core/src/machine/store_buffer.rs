@@ -97,6 +97,13 @@ impl StoreBuffer {
         self.entries.push_back(entry);
     }
 
+    /// Append a store of an interrupt or exception frame. Microcoded frame stores
+    /// may overfill the buffer (by at most one frame): reserving room for a frame
+    /// before every system instruction would stall buffers smaller than a frame.
+    pub fn push_frame(&mut self, entry: SbEntry) {
+        self.entries.push_back(entry);
+    }
+
     /// The oldest store: the next to drain.
     pub fn head(&self) -> Option<&SbEntry> {
         self.entries.front()

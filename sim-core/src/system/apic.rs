@@ -179,6 +179,22 @@ impl SystemState {
         Some(vector)
     }
 
+    /// The vector the core would take at an instruction boundary with IF = 1:
+    /// the highest requested one above the processor priority.
+    pub fn deliverable_interrupt(&self) -> Option<u8> {
+        self.apic.deliverable()
+    }
+
+    /// Whether an interrupt is requested and not yet taken (whatever its priority).
+    pub fn interrupt_requested(&self) -> bool {
+        self.apic.irr.highest().is_some()
+    }
+
+    /// Whether the TSC-deadline timer is armed (it will request an interrupt).
+    pub fn timer_armed(&self) -> bool {
+        self.apic.deadline != 0
+    }
+
     /// The highest-priority vector delivered to the core and not yet EOI'd.
     pub fn in_service(&self) -> Option<u8> {
         self.apic.isr.highest()

@@ -54,6 +54,8 @@ fn privileged(op: SysOp) -> bool {
             | SysOp::DescriptorLoad
             | SysOp::Swapgs
             | SysOp::Sysexit
+            | SysOp::Sti
+            | SysOp::Cli
     )
 }
 
@@ -139,6 +141,16 @@ impl<M: StackMemory> SysContext<'_, M> {
                 let (gs, kernel) = (msrs.get(IA32_GS_BASE), msrs.get(IA32_KERNEL_GS_BASE));
                 msrs.set(IA32_GS_BASE, kernel);
                 msrs.set(IA32_KERNEL_GS_BASE, gs);
+                Ok(SysEffect::Continue)
+            }
+            // SDM Vol. 2 STI/CLI with IOPL 0: CPL 0 only (checked above). The
+            // one-instruction interrupt shadow after STI is not modelled.
+            SysOp::Sti => {
+                self.flags.insert(isa::flags::Flags::IF);
+                Ok(SysEffect::Continue)
+            }
+            SysOp::Cli => {
+                self.flags.remove(isa::flags::Flags::IF);
                 Ok(SysEffect::Continue)
             }
             SysOp::Syscall => self.syscall(),

@@ -61,9 +61,9 @@
 //!   features synclab does not model) the instruction fails with an [`Exception`]
 //!   describing it, and the caller decides what to do (usually stop the run).
 //!   Double faults are not modelled: a fault while delivering a fault fails too.
-//! - STI, CLI, POPF and MOV SS are outside the ISA subset, so there is no
-//!   interrupt shadow: IF changes only through SYSCALL (FMASK), SYSRET (R11), IRET
-//!   and event delivery.
+//! - IF changes through STI/CLI (CPL 0 only: IOPL is always 0), SYSCALL (FMASK),
+//!   SYSRET (R11), IRET and event delivery. POPF and MOV SS are outside the ISA
+//!   subset, and the one-instruction interrupt shadow after STI is not modelled.
 //! - The local APIC is x2APIC-only and minimal: fixed-mode physical-destination IPIs
 //!   through the ICR (with the self / all / all-but-self shorthands, and logical
 //!   cluster destinations) or the SELF IPI register, an IRR/ISR pair and EOI. TPR
