@@ -1,7 +1,9 @@
 //! From a loaded configuration to a [`MachineConfig`] and a ready-to-run [`Machine`].
 
+use isa::flags::Flags;
 use sim_core::machine::{IfetchCoherence, Machine, MachineConfig};
-use sim_core::system::SystemConfig;
+use sim_core::system::msr::{IA32_FMASK, IA32_LSTAR, IA32_STAR};
+use sim_core::system::{KERNEL_CS, SystemConfig};
 
 use super::error::ScenarioError;
 use super::knobs::{self, CORE_KNOBS, MEM_KNOBS};
@@ -10,9 +12,9 @@ use super::resolve::BareMetal;
 use super::ron_tree::Step;
 use super::schema::{IfetchSpec, MachineSpec};
 
-/// The machine `spec` describes, with `cores` cores; `Err(name)` if a `core`/`mem`
-/// value does not fit its field on this host.
-pub(crate) fn machine_config(spec: &MachineSpec, cores: usize) -> Result<MachineConfig, String> {
+/// The machine `spec` (checked: its `core`/`mem` names exist) describes, with
+/// `cores` cores.
+pub(crate) fn machine_config(spec: &MachineSpec, cores: usize) -> MachineConfig {
     let defaults = MachineConfig::default();
     let mut config = MachineConfig {
         cores,
@@ -40,14 +42,16 @@ pub(crate) fn machine_config(spec: &MachineSpec, cores: usize) -> Result<Machine
         };
     }
     for (name, value) in &spec.core {
-        let knob = knobs::find(CORE_KNOBS, name).ok_or_else(|| name.clone())?;
-        (knob.set)(&mut config.core, *value).map_err(|_| name.clone())?;
+        if let Some(knob) = knobs::find(CORE_KNOBS, name) {
+            (knob.set)(&mut config.core, *value);
+        }
     }
     for (name, value) in &spec.mem {
-        let knob = knobs::find(MEM_KNOBS, name).ok_or_else(|| name.clone())?;
-        (knob.set)(&mut config.mem, *value).map_err(|_| name.clone())?;
+        if let Some(knob) = knobs::find(MEM_KNOBS, name) {
+            (knob.set)(&mut config.mem, *value);
+        }
     }
-    Ok(config)
+    config
 }
 
 impl LoadedScenario {
@@ -100,8 +104,16 @@ fn seeded(configuration: &Configuration, seed: Option<u64>) -> MachineConfig {
     }
 }
 
-/// The machine of a bare-metal configuration: its program in memory, each core
-/// at its entry with its registers.
+/// IA32_STAR as Linux sets it: SYSCALL loads CS `KERNEL_CS` (SS + 8), SYSRETQ
+/// loads CS `0x23 + 16` and SS `0x23 + 8`, i.e. `USER_CS` and `USER_SS`.
+const LINUX_STAR: u64 = (0x23 << 48) | ((KERNEL_CS as u64) << 32);
+
+/// IA32_FMASK as Linux sets it (`syscall_init`): SYSCALL clears TF, DF, IF, IOPL,
+/// AC and NT.
+const LINUX_SYSCALL_MASK: u64 = 0x4_7700;
+
+/// The machine of a bare-metal configuration: its program in memory, each core at
+/// its entry with its registers and system state, events and contracts armed.
 fn bare_metal_machine(
     configuration: &Configuration,
     config: MachineConfig,
@@ -109,7 +121,43 @@ fn bare_metal_machine(
 ) -> Machine {
     let memory = crate::program::memory_image(&configuration.program);
     let cores = bare_metal.cores.iter().map(|c| c.init.clone()).collect();
-    Machine::new(config, memory, cores)
+    let mut machine = Machine::new(config, memory, cores);
+    for (core, setup) in bare_metal.cores.iter().enumerate() {
+        let system = machine.system_mut(core);
+        for (vector, gate) in &bare_metal.gates {
+            system.set_idt_gate(*vector, Some(*gate));
+        }
+        if let Some(entry) = bare_metal.syscall_entry {
+            system.set_msr(IA32_LSTAR, entry);
+            system.set_msr(IA32_STAR, LINUX_STAR);
+            system.set_msr(IA32_FMASK, LINUX_SYSCALL_MASK);
+        }
+        if let Some(rsp0) = setup.kernel_stack {
+            system.set_kernel_stack(rsp0);
+        }
+        if let Some(cr3) = setup.cr3 {
+            system.set_cr3(cr3);
+        }
+        if setup.user {
+            system.enter_user_mode();
+        }
+        if setup.interrupts {
+            let flags = machine.flags(core) | Flags::IF;
+            machine.set_flags(core, flags);
+        }
+    }
+    arm(&mut machine, configuration);
+    machine
+}
+
+/// Schedule the configuration's events and declare its contracts.
+fn arm(machine: &mut Machine, configuration: &Configuration) {
+    for event in &configuration.events {
+        machine.schedule_interrupt(event.at, event.cpu, event.vector);
+    }
+    for contract in &configuration.contracts {
+        machine.add_contract(contract.clone());
+    }
 }
 
 #[cfg(test)]
@@ -132,7 +180,7 @@ mod tests {
             core: [("rob_size".to_string(), 32)].into(),
             mem: [("remote_latency".to_string(), 80)].into(),
         };
-        let c = machine_config(&spec, 3).unwrap();
+        let c = machine_config(&spec, 3);
         assert_eq!((c.cores, c.seed, c.timing_jitter), (3, 7, 30));
         assert_eq!(
             c.mem.ifetch_coherence,
@@ -151,7 +199,15 @@ mod tests {
         );
         assert_eq!((c.max_cycles, c.watchdog_cycles), (1234, 555));
         assert_eq!((c.core.rob_size, c.mem.remote_latency), (32, 80));
-        let defaults = machine_config(&MachineSpec::default(), 1).unwrap();
+        let defaults = machine_config(&MachineSpec::default(), 1);
         assert_eq!(defaults, MachineConfig::default());
+    }
+
+    #[test]
+    fn linux_star_gives_the_user_and_kernel_selectors() {
+        use sim_core::system::{USER_CS, USER_SS};
+        let sysret_base = (LINUX_STAR >> 48) as u16;
+        assert_eq!((sysret_base + 16, sysret_base + 8), (USER_CS, USER_SS));
+        assert_eq!((LINUX_STAR >> 32) as u16, KERNEL_CS);
     }
 }

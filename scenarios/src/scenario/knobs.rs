@@ -3,44 +3,62 @@
 
 use sim_core::machine::{CoreConfig, MemConfig};
 
-/// A settable numeric field of `T`: its name and how to store a value into it
-/// (`Err` with the largest allowed value when it does not fit the field's type).
+/// The largest value any knob takes: sizes beyond it would only exhaust host
+/// memory, latencies beyond it would only stall the run.
+pub(crate) const KNOB_MAX: u64 = 1 << 20;
+
+/// A settable numeric field of `T`: its name, its least value and how to store a
+/// value into it.
 pub(crate) struct Knob<T> {
     /// The field name, as written in a scenario.
     pub name: &'static str,
-    /// Store `value` into the field.
-    pub set: fn(&mut T, u64) -> Result<(), u64>,
+    /// The least allowed value: 1 for sizes (a zero-sized structure cannot work),
+    /// 0 for latencies. The largest is [`KNOB_MAX`].
+    pub min: u64,
+    /// Store a value (in `min..=KNOB_MAX`) into the field.
+    pub set: fn(&mut T, u64),
 }
 
-/// Builds a knob table for the listed fields of `$ty` (each `usize` or `u64`).
+impl<T> Knob<T> {
+    /// Whether `value` is in range for this knob.
+    pub(crate) fn accepts(&self, value: u64) -> bool {
+        (self.min..=KNOB_MAX).contains(&value)
+    }
+}
+
+/// Builds a knob table of `$ty`'s fields, each `usize` or `u64`, grouped by kind.
 macro_rules! knobs {
-    ($ty:ty: $($field:ident),* $(,)?) => {
-        &[$(Knob::<$ty> {
-            name: stringify!($field),
-            set: |config, value| store(&mut config.$field, value),
-        }),*]
+    ($ty:ty; sizes: $($size:ident),*; latencies: $($latency:ident),* $(,)?) => {
+        &[
+            $(Knob::<$ty> { name: stringify!($size), min: 1, set: |c, v| store(&mut c.$size, v) },)*
+            $(Knob::<$ty> { name: stringify!($latency), min: 0, set: |c, v| store(&mut c.$latency, v) },)*
+        ]
     };
 }
 
-/// Stores `value` into a `usize` or `u64` field; `Err(usize::MAX)` if it does not fit.
-fn store<F: TryFrom<u64>>(field: &mut F, value: u64) -> Result<(), u64> {
-    *field = F::try_from(value).map_err(|_| usize::MAX as u64)?;
-    Ok(())
+/// Stores `value` into a `usize` or `u64` field (values are at most [`KNOB_MAX`],
+/// which fits both).
+fn store<F: TryFrom<u64>>(field: &mut F, value: u64) {
+    if let Ok(value) = F::try_from(value) {
+        *field = value;
+    }
 }
 
 /// Every field of [`CoreConfig`].
-pub(crate) const CORE_KNOBS: &[Knob<CoreConfig>] = knobs!(CoreConfig:
-    prefetch_depth, icache_sets, icache_ways, icache_latency, decode_width, decode_latency,
-    uop_queue, rename_width, rob_size, scheduler_size, issue_width, load_ports, store_ports,
-    retire_width, load_queue, store_queue, store_buffer, sb_drain_interval, alu_latency,
-    mul_latency, branch_latency, forward_latency, mispredict_penalty, machine_clear_penalty,
-    pause_latency, bimodal_entries, btb_entries, ras_entries,
+pub(crate) const CORE_KNOBS: &[Knob<CoreConfig>] = knobs!(CoreConfig;
+    sizes: prefetch_depth, icache_sets, icache_ways, decode_width, uop_queue, rename_width,
+        rob_size, scheduler_size, issue_width, load_ports, store_ports, retire_width,
+        load_queue, store_queue, store_buffer, bimodal_entries, btb_entries, ras_entries;
+    latencies: icache_latency, decode_latency, sb_drain_interval, alu_latency, mul_latency,
+        branch_latency, forward_latency, mispredict_penalty, machine_clear_penalty,
+        pause_latency,
 );
 
 /// Every numeric field of [`MemConfig`] (`ifetch_coherence` is
 /// `machine.ifetch_coherence`).
-pub(crate) const MEM_KNOBS: &[Knob<MemConfig>] = knobs!(MemConfig:
-    l1_latency, l2_latency, remote_latency, memory_latency, upgrade_latency,
+pub(crate) const MEM_KNOBS: &[Knob<MemConfig>] = knobs!(MemConfig;
+    sizes: ;
+    latencies: l1_latency, l2_latency, remote_latency, memory_latency, upgrade_latency,
 );
 
 /// The knob called `name`, if there is one.
@@ -70,18 +88,23 @@ mod tests {
 
     #[test]
     fn tables_cover_every_field_so_new_fields_are_not_forgotten() {
-        let core: Vec<String> = debug_field_names(&format!("{:?}", CoreConfig::default()));
-        assert_eq!(core, names(CORE_KNOBS).collect::<Vec<_>>());
-        let mut mem = debug_field_names(&format!("{:?}", MemConfig::default()));
+        let sorted = |mut names: Vec<String>| {
+            names.sort();
+            names
+        };
+        let table = |knobs: Vec<&str>| sorted(knobs.into_iter().map(String::from).collect());
+        let core = sorted(debug_field_names(&format!("{:?}", CoreConfig::default())));
+        assert_eq!(core, table(names(CORE_KNOBS).collect()));
+        let mut mem = sorted(debug_field_names(&format!("{:?}", MemConfig::default())));
         mem.retain(|n| n != "ifetch_coherence");
-        assert_eq!(mem, names(MEM_KNOBS).collect::<Vec<_>>());
+        assert_eq!(mem, table(names(MEM_KNOBS).collect()));
     }
 
     #[test]
     fn knobs_set_their_field_and_only_it() {
         for knob in CORE_KNOBS {
             let mut config = CoreConfig::default();
-            (knob.set)(&mut config, 12345).unwrap();
+            (knob.set)(&mut config, 12345);
             let changed = format!("{config:?}");
             assert!(
                 changed.contains(&format!("{}: 12345", knob.name)),
@@ -90,7 +113,7 @@ mod tests {
             assert_ne!(config, CoreConfig::default(), "{}", knob.name);
         }
         let mut mem = MemConfig::default();
-        (find(MEM_KNOBS, "remote_latency").unwrap().set)(&mut mem, 80).unwrap();
+        (find(MEM_KNOBS, "remote_latency").unwrap().set)(&mut mem, 80);
         assert_eq!(mem.remote_latency, 80);
         assert_eq!(
             MemConfig {

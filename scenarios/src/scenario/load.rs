@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use isa::asm::Program;
-use sim_core::machine::MachineConfig;
+use sim_core::machine::{Contract, MachineConfig};
 
 use super::assembly;
 use super::build::machine_config;
@@ -12,7 +12,7 @@ use super::condition::FinalStateCondition;
 use super::document::Document;
 use super::error::{ScenarioError, SourceFile, did_you_mean};
 use super::parse::parse;
-use super::resolve::{BareMetal, Contract, Event, resolve};
+use super::resolve::{BareMetal, Event, resolve};
 use super::ron_tree::Step;
 use super::schema::{Expectations, KernelOptions, Scenario, Verdict};
 use super::{validate, variant};
@@ -129,13 +129,7 @@ fn configuration(
     };
     let name = variant.map(|i| scenario.variants[i].name.clone());
     let resolved = resolve(doc, scenario, &spec, &program, name.as_deref())?;
-    let config = machine_config(&spec, resolved.cores).map_err(|knob| {
-        doc.error(
-            &[Step::Field("machine")],
-            format!("the value of `{knob}` is too large for this host"),
-            None,
-        )
-    })?;
+    let config = machine_config(&spec, resolved.cores);
     let kernel = match (&scenario.kernel, variant) {
         (Some(base), Some(i)) => Some(variant::kernel_options(
             doc,

@@ -44,4 +44,4 @@ mod variant;
 pub use condition::FinalStateCondition;
 pub use error::{ScenarioError, SourceFile};
 pub use load::{Configuration, LoadedScenario, load, load_str};
-pub use resolve::{BareMetal, Contract, CoreSetup, DEFAULT_KERNEL_STACK_STRIDE, Event, EventTime};
+pub use resolve::{BareMetal, CoreSetup, DEFAULT_KERNEL_STACK_STRIDE, Event};

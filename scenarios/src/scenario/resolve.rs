@@ -4,13 +4,14 @@
 
 use isa::asm::{Program, SYNC_POINT_PREFIX};
 use isa::reg::Gpr;
-use sim_core::machine::CoreInit;
+use sim_core::machine::{Contract, CoreInit, InterruptTrigger};
 use sim_core::system::IdtGate;
 
 use super::document::Document;
 use super::error::{ScenarioError, did_you_mean};
 use super::ron_tree::Step;
 use super::schema::{Action, MachineSpec, Scenario, Trigger};
+use super::validate::MAX_CORES;
 use crate::program::{STACK_STRIDE, STACK_TOP, single_core_entry};
 
 /// Bytes between consecutive cores' kernel stacks unless the scenario says
@@ -43,33 +44,15 @@ pub struct BareMetal {
     pub syscall_entry: Option<u64>,
 }
 
-/// When a resolved event fires.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum EventTime {
-    /// At this cycle.
-    Cycle(u64),
-    /// When any core retires the instruction at this address.
-    Retire(u64),
-}
-
 /// An interrupt to raise during the run.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Event {
     /// When.
-    pub at: EventTime,
+    pub at: InterruptTrigger,
     /// Destination core.
     pub cpu: usize,
     /// Vector.
     pub vector: u8,
-}
-
-/// A cross-modifying-code contract with its sync point's address.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Contract {
-    /// Name in reports.
-    pub name: String,
-    /// Address of the sync point.
-    pub sync_point: u64,
 }
 
 /// What resolving a configuration yields.
@@ -122,8 +105,8 @@ pub(crate) fn resolve(
                 Step::Index(0),
             ];
             let at = match &event.at {
-                Trigger::Cycle(cycle) => EventTime::Cycle(*cycle),
-                Trigger::Label(label) => EventTime::Retire(r.label(label, &at_path)?),
+                Trigger::Cycle(cycle) => InterruptTrigger::Cycle(*cycle),
+                Trigger::Label(label) => InterruptTrigger::Retire(r.label(label, &at_path)?),
             };
             let Action::Interrupt { cpu, vector } = event.action;
             if cpu >= cores {
@@ -226,17 +209,28 @@ impl Resolver<'_> {
 
     /// `machine.cores`, or as many as `cores`, `cpus` or `coreN` labels need.
     fn core_count(&self, scenario: &Scenario, spec: &MachineSpec) -> Result<usize, ScenarioError> {
-        let labelled = (0..)
+        let labelled = (0..=MAX_CORES)
             .take_while(|n| self.program.symbol(&format!("core{n}")).is_some())
             .count();
         let Some(cores) = spec.cores else {
-            let bare_metal = scenario.kernel.is_none();
-            return Ok(scenario
-                .cores
-                .len()
-                .max(scenario.cpus.len())
-                .max(if bare_metal { labelled } else { 0 })
-                .max(1));
+            let labelled = if scenario.kernel.is_none() {
+                labelled
+            } else {
+                0
+            };
+            let needed = [
+                ("cores", scenario.cores.len()),
+                ("cpus", scenario.cpus.len()),
+                ("program", labelled),
+            ];
+            if let Some((field, n)) = needed.iter().find(|(_, n)| *n > MAX_CORES) {
+                return Err(self.doc.error(
+                    &[Step::Field(field)],
+                    format!("{n} cores needed, but at most {MAX_CORES} are supported"),
+                    None,
+                ));
+            }
+            return Ok(needed.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1));
         };
         if cores == 0 {
             return Err(self.doc.error(

@@ -7,9 +7,12 @@ use isa::reg::Gpr;
 
 use super::document::Document;
 use super::error::{ScenarioError, did_you_mean};
-use super::knobs::{self, CORE_KNOBS, MEM_KNOBS};
+use super::knobs::{self, CORE_KNOBS, KNOB_MAX, Knob, MEM_KNOBS};
 use super::ron_tree::Step;
 use super::schema::{MachineSpec, Scenario};
+
+/// The most cores a scenario may ask for.
+pub const MAX_CORES: usize = 64;
 
 /// Vectors below this are exceptions; interrupts and IPIs use the rest.
 pub(crate) const FIRST_EXTERNAL_VECTOR: u8 = 32;
@@ -128,36 +131,51 @@ fn check_tasks(doc: &Document, scenario: &Scenario) -> Result<(), ScenarioError>
     Ok(())
 }
 
-/// `core` and `mem` name fields of `CoreConfig` and `MemConfig`, with values that fit.
+/// `core` and `mem` name fields of `CoreConfig` and `MemConfig`, with values in
+/// range; `cores` is in range.
 fn check_machine(doc: &Document, spec: &MachineSpec, at: &[Step]) -> Result<(), ScenarioError> {
-    let table_error = |table: &'static str, name: &str, hint: String| {
-        let mut path = at.to_vec();
-        path.extend([Step::Field(table), Step::Key(name)]);
-        doc.error(
-            &path,
-            format!("unknown `{table}` setting \"{name}\""),
-            Some(hint),
-        )
-    };
-    for name in spec.core.keys() {
-        if knobs::find(CORE_KNOBS, name).is_none() {
-            return Err(table_error(
-                "core",
-                name,
-                did_you_mean(name, knobs::names(CORE_KNOBS)),
-            ));
-        }
+    let path = |steps: &[Step<'static>]| [at, steps].concat();
+    if spec.cores.is_some_and(|n| n > MAX_CORES) {
+        return Err(doc.error(
+            &path(&[Step::Field("cores")]),
+            format!("at most {MAX_CORES} cores are supported"),
+            None,
+        ));
     }
-    for name in spec.mem.keys() {
-        if name == "ifetch_coherence" {
-            let hint = "set it with `machine: (ifetch_coherence: Lazy)`".to_string();
-            return Err(table_error("mem", name, hint));
-        }
-        if knobs::find(MEM_KNOBS, name).is_none() {
-            return Err(table_error(
-                "mem",
-                name,
-                did_you_mean(name, knobs::names(MEM_KNOBS)),
+    check_knobs(doc, "core", &spec.core, CORE_KNOBS, at)?;
+    check_knobs(doc, "mem", &spec.mem, MEM_KNOBS, at)
+}
+
+fn check_knobs<T>(
+    doc: &Document,
+    table: &'static str,
+    values: &BTreeMap<String, u64>,
+    knobs: &[Knob<T>],
+    at: &[Step],
+) -> Result<(), ScenarioError> {
+    for (name, value) in values {
+        let entry = |step| [at, &[Step::Field(table), step]].concat();
+        let Some(knob) = knobs::find(knobs, name) else {
+            let hint = if name == "ifetch_coherence" {
+                "set it with `machine: (ifetch_coherence: Lazy)`".to_string()
+            } else {
+                did_you_mean(name, knobs::names(knobs))
+            };
+            return Err(doc.error(
+                &entry(Step::Key(name)),
+                format!("unknown `{table}` setting \"{name}\""),
+                Some(hint),
+            ));
+        };
+        if !knob.accepts(*value) {
+            return Err(doc.error(
+                &entry(Step::KeyValue(name)),
+                format!("`{name}` must be {} to {KNOB_MAX}", knob.min),
+                Some(if knob.min > 0 {
+                    "sizes count entries; a zero-sized structure cannot work".to_string()
+                } else {
+                    "latencies count cycles".to_string()
+                }),
             ));
         }
     }
