@@ -51,16 +51,13 @@ pub(crate) fn read_pieces(
                     }),
                     Err(e) => Err(doc.error(
                         &[Step::Field("program"), Step::Index(index), Step::Index(0)],
-                        format!("cannot read included file \"{name}\": {e}"),
-                        Some(format!(
-                            "include paths are relative to the scenario's directory ({})",
-                            if dir.as_os_str().is_empty() {
-                                Path::new(".")
-                            } else {
-                                dir
+                        match e.kind() {
+                            std::io::ErrorKind::NotFound => {
+                                format!("included file \"{name}\" not found")
                             }
-                            .display()
-                        )),
+                            _ => format!("cannot read included file \"{name}\": {e}"),
+                        },
+                        Some("include paths are relative to the scenario file's directory".into()),
                     )),
                 }
             }
@@ -77,11 +74,13 @@ enum Origin<'p> {
 }
 
 /// Assemble `pieces` after the `.set` lines of `defines` (from variant number
-/// `variant`), reporting errors where the offending text is written.
+/// `variant`), reporting errors where the offending text is written; `for_variant`
+/// names the configuration being assembled in messages.
 pub(crate) fn assemble(
     doc: &Document,
     pieces: &[Piece],
     defines: Option<(usize, &BTreeMap<String, i64>)>,
+    for_variant: Option<&str>,
 ) -> Result<Program, ScenarioError> {
     let mut text = String::new();
     // (lines before this stretch, its line count, origin)
@@ -109,7 +108,12 @@ pub(crate) fn assemble(
         };
         push(&mut text, body, Origin::Piece(piece));
     }
-    isa::asm::assemble(&text).map_err(|e| locate(doc, &stretches, &e))
+    isa::asm::assemble(&text).map_err(|mut e| {
+        if let Some(variant) = for_variant {
+            e.message = format!("{} (assembling variant \"{variant}\")", e.message);
+        }
+        locate(doc, &stretches, &e)
+    })
 }
 
 /// The assembly error `e` (a line of the combined text) in its own file.
@@ -171,7 +175,7 @@ mod tests {
         }
         let (scenario, doc) = parse(SourceFile::new("t.ron", ron)).unwrap();
         let pieces = read_pieces(&doc, &scenario.program, &dir)?;
-        assemble(&doc, &pieces, None)
+        assemble(&doc, &pieces, None, None)
     }
 
     #[test]
@@ -207,10 +211,6 @@ mod tests {
     fn a_missing_include_is_an_error_at_the_include() {
         let e = assemble_in("(program: [\n  Include(\"nope.s\"),\n])", &[]).unwrap_err();
         assert_eq!((e.line, e.col), (2, 11));
-        assert!(
-            e.message
-                .starts_with("cannot read included file \"nope.s\""),
-            "{e}"
-        );
+        assert_eq!(e.message, "included file \"nope.s\" not found");
     }
 }

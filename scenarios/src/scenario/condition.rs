@@ -133,7 +133,7 @@ fn parse_location(
             return Err(source.error(
                 token,
                 format!("core {thread} does not exist"),
-                format!("the machine has cores 0 to {}", cores.saturating_sub(1)),
+                super::resolve::cores_hint(cores),
             ));
         }
         let names = Gpr::ALL.map(Gpr::name);

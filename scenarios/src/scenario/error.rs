@@ -5,7 +5,7 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
-use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
+use miette::{Diagnostic, NamedSource, SourceSpan};
 
 /// A file an error can point into: the scenario itself or an included `.s` file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,8 +83,8 @@ impl SourceFile {
 ///
 /// `line` and `col` are 1-based (columns count characters); both are 0 when the
 /// error has no place in a file (an unreadable file, an unknown variant name).
-/// Implements [`Diagnostic`], so `miette::Report::new(error)` prints it like a
-/// compiler error, with the file's text and the offending part underlined.
+/// [`ScenarioError::to_report`] renders it like a compiler error, with the file's
+/// text and the offending part underlined.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub struct ScenarioError {
     /// The file the error is in, as given to the loader (or resolved for includes).
@@ -108,24 +108,19 @@ struct Location {
     span: SourceSpan,
 }
 
-impl Diagnostic for ScenarioError {
-    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.hint
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
-    }
-
-    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.location
-            .as_ref()
-            .map(|l| &l.source as &dyn miette::SourceCode)
-    }
-
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let location = self.location.as_ref()?;
-        let label = LabeledSpan::new_with_span(Some("here".to_string()), location.span);
-        Some(Box::new(std::iter::once(label)))
-    }
+/// How a [`ScenarioError`] renders through `miette`: the message as the title,
+/// `file:line:col` as the label under the offending text, like the CLI's errors.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{message}")]
+struct Rendered {
+    message: String,
+    #[source_code]
+    source_code: Option<NamedSource<Arc<str>>>,
+    #[label("{label}")]
+    span: Option<SourceSpan>,
+    label: String,
+    #[help]
+    hint: Option<String>,
 }
 
 impl ScenarioError {
@@ -146,9 +141,23 @@ impl ScenarioError {
         }
     }
 
-    /// The error as a `miette` report, for printing with the source underlined.
+    /// The error as a `miette` report: the message, the file's text with the
+    /// offending part underlined and labelled `file:line:col`, and the hint.
     pub fn to_report(&self) -> miette::Report {
-        miette::Report::new(self.clone())
+        let (message, label) = match self.line {
+            0 => (format!("{}: {}", self.file, self.message), String::new()),
+            line => (
+                self.message.clone(),
+                format!("{}:{line}:{}", self.file, self.col),
+            ),
+        };
+        miette::Report::new(Rendered {
+            message,
+            source_code: self.location.as_ref().map(|l| l.source.clone()),
+            span: self.location.as_ref().map(|l| l.span),
+            label,
+            hint: self.hint.clone(),
+        })
     }
 
     /// Byte range of the underlined text in its file, if located.
@@ -161,7 +170,7 @@ impl ScenarioError {
 
 impl fmt::Display for ScenarioError {
     /// `file:line:col: message` (just `file: message` when not located); the hint
-    /// is left to [`Diagnostic::help`] so reports do not print it twice.
+    /// is in `hint` and in [`ScenarioError::to_report`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line == 0 {
             write!(f, "{}: {}", self.file, self.message)

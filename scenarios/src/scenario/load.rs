@@ -89,14 +89,16 @@ pub fn load_str(text: &str, path: &Path) -> Result<LoadedScenario, ScenarioError
     let mut base_program = None;
     let mut configurations = Vec::with_capacity(variants.len());
     for variant in variants {
+        let name = variant.map(|i| scenario.variants[i].name.as_str());
         let program = match variant {
             Some(i) if !scenario.variants[i].defines.is_empty() => {
-                assembly::assemble(&doc, &pieces, Some((i, &scenario.variants[i].defines)))?
+                let defines = Some((i, &scenario.variants[i].defines));
+                assembly::assemble(&doc, &pieces, defines, name)?
             }
             _ => match &base_program {
                 Some(program) => Clone::clone(program),
                 None => base_program
-                    .insert(assembly::assemble(&doc, &pieces, None)?)
+                    .insert(assembly::assemble(&doc, &pieces, None, name)?)
                     .clone(),
             },
         };

@@ -23,11 +23,19 @@ pub(crate) fn parse(file: SourceFile) -> Result<(Scenario, Document), ScenarioEr
 
 /// A `ron` error at its place in `doc`.
 pub(crate) fn ron_error(doc: &Document, e: &SpannedError) -> ScenarioError {
-    let start = offset(&doc.file, e.span.start);
+    let text = &doc.file.text;
+    let mut start = offset(&doc.file, e.span.start);
     let end = offset(&doc.file, e.span.end).max(start);
+    // `ron` may report the place before the whitespace preceding the value.
+    let skipped = text[start..end].len() - text[start..end].trim_start().len();
+    start += skipped;
+    if let RonError::InvalidEscape(_) = e.code {
+        // Underline the escape, not the whole string up to it.
+        start += text[start..end].rfind('\\').unwrap_or(0);
+    }
     // A zero-width position underlines the character there.
     let end = if end == start {
-        doc.file.text[start..]
+        text[start..]
             .chars()
             .next()
             .map_or(start, |c| start + c.len_utf8())
@@ -114,6 +122,10 @@ pub(crate) fn explain(code: &RonError, field: Option<&str>) -> (String, Option<S
         RonError::ExpectedArrayEnd => (
             "expected `]`".to_string(),
             hint("check the brackets and the commas between items"),
+        ),
+        RonError::ExpectedIdentifier => (
+            format!("expected a name{within}"),
+            hint("field names are identifiers: letters, digits and `_`, not quoted"),
         ),
         RonError::UnexpectedChar(c) => (format!("unexpected character {c:?}"), None),
         RonError::InvalidEscape(what) => (

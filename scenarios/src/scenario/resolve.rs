@@ -145,6 +145,17 @@ pub(crate) fn resolve(
     })
 }
 
+/// Which cores a machine of `cores` cores has, for "core N does not exist" hints.
+pub(crate) fn cores_hint(cores: usize) -> String {
+    match cores {
+        1 => "the machine has one core, core 0; `machine.cores` sets how many".to_string(),
+        n => format!(
+            "the machine has cores 0 to {}; `machine.cores` sets how many",
+            n - 1
+        ),
+    }
+}
+
 struct Resolver<'a> {
     doc: &'a Document,
     program: &'a Program,
@@ -200,10 +211,7 @@ impl Resolver<'_> {
         self.doc.error(
             path,
             format!("core {core} does not exist{}", self.in_variant()),
-            Some(format!(
-                "the machine has {cores} core(s), 0 to {}; `machine.cores` sets how many",
-                cores - 1
-            )),
+            Some(cores_hint(cores)),
         )
     }
 

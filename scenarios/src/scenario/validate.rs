@@ -33,13 +33,17 @@ pub(crate) fn check(doc: &Document, scenario: &Scenario) -> Result<(), ScenarioE
     check_registers(doc, scenario)?;
     check_unique(
         doc,
-        scenario.variants.iter().map(|v| v.name.as_str()),
+        scenario.variants.iter().map(|v| format!("\"{}\"", v.name)),
         |i| vec![Step::Field("variants"), Step::Index(i), Step::Field("name")],
         "variant",
     )?;
     check_unique(
         doc,
-        scenario.system.idt.iter().map(|g| g.vector),
+        scenario
+            .system
+            .idt
+            .iter()
+            .map(|g| format!("{:#x}", g.vector)),
         |i| {
             vec![
                 Step::Field("system"),
@@ -107,7 +111,7 @@ fn check_kernel_only_fields(doc: &Document, scenario: &Scenario) -> Result<(), S
 fn check_tasks(doc: &Document, scenario: &Scenario) -> Result<(), ScenarioError> {
     check_unique(
         doc,
-        scenario.tasks.iter().map(|t| t.name.as_str()),
+        scenario.tasks.iter().map(|t| format!("\"{}\"", t.name)),
         |i| vec![Step::Field("tasks"), Step::Index(i), Step::Field("name")],
         "task",
     )?;
@@ -202,20 +206,21 @@ fn check_registers(doc: &Document, scenario: &Scenario) -> Result<(), ScenarioEr
     Ok(())
 }
 
-/// The second occurrence of any repeated item of `items` is an error at `path(i)`.
-fn check_unique<T: Ord + std::fmt::Display>(
+/// The second occurrence of any repeated item of `items` (as written in messages)
+/// is an error at `path(i)`.
+fn check_unique(
     doc: &Document,
-    items: impl Iterator<Item = T>,
+    items: impl Iterator<Item = String>,
     path: impl Fn(usize) -> Vec<Step<'static>>,
     what: &str,
 ) -> Result<(), ScenarioError> {
-    let mut seen: BTreeMap<T, usize> = BTreeMap::new();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for (i, item) in items.enumerate() {
         if let Some(first) = seen.get(&item) {
             let (line, _) = doc.file.line_col(doc.span(&path(*first)).start);
             return Err(doc.error(
                 &path(i),
-                format!("{what} \"{item}\" is defined twice"),
+                format!("{what} {item} is defined twice"),
                 Some(format!(
                     "the first definition is on line {line}; rename or remove one"
                 )),
