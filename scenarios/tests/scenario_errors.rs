@@ -67,7 +67,10 @@ fn broken_scenarios_fail_with_the_expected_located_errors() {
             let last_word = hint.split_whitespace().last().unwrap_or_default();
             assert!(report.contains(last_word), "{report}");
         }
-        assert!(report.contains(error.message.split_whitespace().next().unwrap()), "{report}");
+        assert!(
+            report.contains(error.message.split_whitespace().next().unwrap()),
+            "{report}"
+        );
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }

@@ -127,6 +127,10 @@ pub(crate) fn explain(code: &RonError, field: Option<&str>) -> (String, Option<S
             format!("expected a name{within}"),
             hint("field names are identifiers: letters, digits and `_`, not quoted"),
         ),
+        RonError::SuggestRawIdentifier(name) | RonError::InvalidIdentifier(name) => (
+            format!("invalid name \"{name}\"{within}"),
+            hint("names are letters, digits and `_`, starting with a letter or `_`"),
+        ),
         RonError::UnexpectedChar(c) => (format!("unexpected character {c:?}"), None),
         RonError::InvalidEscape(what) => (
             format!("invalid escape in string: {}", lower_first(what)),
