@@ -50,7 +50,9 @@ pub struct Scenario {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct MachineSpec {
-    /// Number of cores (default: as many as `cores`/`cpus` list, at least 1).
+    /// Number of cores, at most 64 (default: as many as `cores` or `cpus` list or,
+    /// without `kernel`, as there are consecutive `core0`, `core1`... labels; at
+    /// least 1).
     pub cores: Option<usize>,
     /// Seed of the timing jitter (`--seed` overrides it).
     pub seed: Option<u64>,
@@ -113,8 +115,9 @@ pub struct CoreStart {
     pub user: bool,
     /// RFLAGS.IF: accept interrupts from the start.
     pub interrupts: bool,
-    /// Initial registers by name (`rsp: 0x7000`); a label name as a string value
-    /// is not supported, use `lea` in the code.
+    /// Initial registers by 64-bit name (`regs: (rsp: 0x7000)`); unset registers
+    /// are 0 except `rsp`, which defaults to `0x7fff0000 - N * 0x100000`. A label
+    /// name as a string value is not supported, use `lea` in the code.
     #[serde(deserialize_with = "named_values")]
     pub regs: BTreeMap<String, u64>,
     /// CR3 (the address-space id) at start.
@@ -132,7 +135,8 @@ pub struct SystemSetup {
     /// Label of the top of each core's kernel stack (TSS.RSP0); core N uses
     /// `label - N * kernel_stack_stride`.
     pub kernel_stack: Option<String>,
-    /// Bytes between the kernel stacks of consecutive cores.
+    /// Bytes between the kernel stacks of consecutive cores (default 0x4000,
+    /// Linux's 16 KiB kernel stacks).
     pub kernel_stack_stride: Option<u64>,
 }
 
