@@ -9,7 +9,7 @@ use super::document::Document;
 use super::error::{ScenarioError, did_you_mean};
 use super::knobs::{self, CORE_KNOBS, KNOB_MAX, Knob, MEM_KNOBS};
 use super::ron_tree::Step;
-use super::schema::{MachineSpec, Scenario};
+use super::schema::{Expectations, MachineSpec, Scenario};
 
 /// The most cores a scenario may ask for.
 pub const MAX_CORES: usize = 64;
@@ -31,6 +31,13 @@ pub(crate) fn check(doc: &Document, scenario: &Scenario) -> Result<(), ScenarioE
         check_machine(doc, &variant.machine, &path)?;
     }
     check_registers(doc, scenario)?;
+    if !scenario.variants.is_empty() && scenario.expect != Expectations::default() {
+        return Err(doc.error(
+            &[Step::Field("expect")],
+            "`expect` of the base is never used: this scenario has variants",
+            Some("give each variant its own `expect`".to_string()),
+        ));
+    }
     check_unique(
         doc,
         scenario.variants.iter().map(|v| format!("\"{}\"", v.name)),
