@@ -51,6 +51,11 @@ pub struct RunArgs {
     /// Stop after this many instructions (reference model).
     #[arg(long, default_value_t = 10_000_000, value_name = "N")]
     pub max_instructions: u64,
+    /// Record every instruction's pipeline stages and every machine event into this
+    /// `.synctrace` file (out-of-order model), with the program, seed and run summary;
+    /// `synclab export` turns it into a Konata or Perfetto trace.
+    #[arg(long, value_name = "OUT.synctrace")]
+    pub trace: Option<PathBuf>,
 }
 
 /// Run `synclab run`.
@@ -80,6 +85,7 @@ fn run_machine(args: &RunArgs, loaded: LoadedProgram) -> Result<ExitCode, CliErr
         seed: args.seed,
         timing_jitter: args.jitter,
         max_cycles: args.max_cycles,
+        trace: args.trace.is_some(),
         ..MachineConfig::default()
     };
     let mut machine = loaded.into_machine(config);
@@ -112,6 +118,9 @@ fn run_machine(args: &RunArgs, loaded: LoadedProgram) -> Result<ExitCode, CliErr
             out!("{last}");
         }
     }
+    if let Some(path) = &args.trace {
+        crate::trace_file::save(path, args, &mut machine, &outcome)?;
+    }
     match outcome.stop {
         StopReason::AllHalted => Ok(ExitCode::SUCCESS),
         StopReason::CycleLimit => Err(CliError::Failed(miette::miette!(
@@ -130,6 +139,12 @@ fn run_machine(args: &RunArgs, loaded: LoadedProgram) -> Result<ExitCode, CliErr
 }
 
 fn run_reference(args: &RunArgs, loaded: LoadedProgram) -> Result<ExitCode, CliError> {
+    if args.trace.is_some() {
+        return Err(CliError::bad_input(
+            "--trace records the out-of-order machine; the reference model has no pipeline to trace",
+            "drop --model reference (or drop --trace)",
+        ));
+    }
     let [core] = loaded.cores.as_slice() else {
         return Err(CliError::bad_input(
             format!(

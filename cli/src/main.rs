@@ -17,9 +17,11 @@ macro_rules! out {
 mod cmd_asm;
 mod cmd_bench;
 mod cmd_disasm;
+mod cmd_export;
 mod cmd_litmus;
 mod cmd_run;
 mod diagnostics;
+mod trace_file;
 
 use std::process::ExitCode;
 
@@ -48,6 +50,9 @@ enum Command {
     Litmus(cmd_litmus::LitmusArgs),
     /// Measure simulation speed (simulated MIPS, tracing off and on).
     Bench(cmd_bench::BenchArgs),
+    /// Export a `.synctrace` trace (from `run --trace`) for a viewer: a Kanata log for
+    /// the Konata pipeline viewer, or Chrome trace-event JSON for Perfetto.
+    Export(cmd_export::ExportArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +63,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd_run::run(&args),
         Command::Litmus(args) => cmd_litmus::run(&args),
         Command::Bench(args) => cmd_bench::run(&args),
+        Command::Export(args) => cmd_export::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -15,10 +15,15 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn temp_file(name: &str, contents: &str) -> PathBuf {
+/// A directory of this test process's own files.
+fn temp_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("synclab-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(name);
+    dir
+}
+
+fn temp_file(name: &str, contents: &str) -> PathBuf {
+    let path = temp_dir().join(name);
     std::fs::write(&path, contents).expect("temp file");
     path
 }
@@ -149,4 +154,128 @@ fn cross_modifying_example_reports_stale_code_readably() {
     assert!(stdout.contains("written by core 0"), "{stdout}");
     let out = synclab(&["run", "examples/xmc.s", "--ifetch", "sometimes"]);
     assert_eq!(out.status.code(), Some(2), "a bad policy is bad input");
+}
+
+/// Sum of "core N: K instructions retired" over the cores of a `run` report.
+fn retired_in_report(stdout: &str) -> u64 {
+    stdout
+        .lines()
+        .filter(|l| l.starts_with("core ") && l.contains(" instructions retired"))
+        .map(|l| {
+            let after_colon = l.split_once(": ").unwrap().1;
+            after_colon
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+        })
+        .sum()
+}
+
+#[test]
+fn run_trace_then_export_to_both_formats() {
+    let dir = temp_dir();
+    let trace = dir.join("xmc.synctrace");
+    let out = synclab(&[
+        "run",
+        "examples/xmc.s",
+        "--ifetch",
+        "lazy",
+        "--seed",
+        "5",
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let retired = retired_in_report(&stdout);
+    assert!(retired > 0, "{stdout}");
+
+    let file = trace_format::read_trace(std::fs::File::open(&trace).unwrap()).unwrap();
+    assert_eq!((file.header.cores, file.header.seed), (2, 5));
+    let metadata: serde_json::Value = serde_json::from_str(&file.header.metadata).unwrap();
+    assert_eq!(metadata["program"], "examples/xmc.s");
+    assert_eq!(metadata["ifetch"], "lazy");
+    let stale_in_report: u64 = metadata["per_core"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["stale_executions"].as_u64().unwrap())
+        .sum();
+    assert!(
+        stdout.contains(&format!("\n{stale_in_report} stale executions")),
+        "{stdout}"
+    );
+
+    // Kanata to the default path beside the trace.
+    let out = synclab(&["export", trace.to_str().unwrap(), "--to", "kanata"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = std::fs::read_to_string(dir.join("xmc.kanata.log")).unwrap();
+    assert!(log.starts_with("Kanata\t0004\n"));
+    let retired_rows = log
+        .lines()
+        .filter(|l| l.starts_with("R\t") && l.ends_with("\t0"))
+        .count();
+    assert_eq!(retired_rows as u64, retired);
+
+    // Chrome to standard output.
+    let out = synclab(&[
+        "export",
+        trace.to_str().unwrap(),
+        "--to",
+        "chrome",
+        "-o",
+        "-",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let events = json["traceEvents"].as_array().unwrap();
+    let slices = events.iter().filter(|e| e["ph"] == "X").count();
+    assert_eq!(slices as u64, retired);
+    let stale = events
+        .iter()
+        .filter(|e| e["name"] == "stale execution")
+        .count();
+    assert_eq!(stale as u64, stale_in_report);
+    assert_eq!(json["otherData"]["metadata"]["seed"], 5);
+}
+
+#[test]
+fn export_rejects_what_is_not_a_trace() {
+    let not_a_trace = temp_file("notes.synctrace", "just some text\n");
+    let out = synclab(&["export", not_a_trace.to_str().unwrap(), "--to", "chrome"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not a synctrace file"), "{stderr}");
+    assert!(stderr.contains("--trace"), "hint missing: {stderr}");
+
+    let out = synclab(&["export", "no/such.synctrace", "--to", "kanata"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read no/such.synctrace"));
+
+    let out = synclab(&["export", not_a_trace.to_str().unwrap(), "--to", "svg"]);
+    assert_eq!(out.status.code(), Some(2), "an unknown format is bad input");
+}
+
+#[test]
+fn trace_needs_the_out_of_order_model() {
+    let trace = temp_file("ref.synctrace", "");
+    let out = synclab(&[
+        "run",
+        "examples/hello.s",
+        "--model",
+        "reference",
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--trace records the out-of-order machine")
+    );
 }

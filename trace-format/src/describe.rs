@@ -1,0 +1,73 @@
+//! Text the exporters share: disassembly (cached: a loop disassembles the same few
+//! instructions a million times) and names of the small enums inside events.
+
+use std::collections::HashMap;
+
+use isa::uop::FenceKind;
+use sim_core::machine::{ClearReason, InstRecord, StaleExecution};
+
+/// Intel-syntax disassembly of instruction bytes at an address, each distinct
+/// instruction decoded once.
+#[derive(Default)]
+pub(crate) struct Disassembler {
+    cache: HashMap<(u64, [u8; 15], u8), String>,
+}
+
+impl Disassembler {
+    /// The text of `bytes` (at most 15) decoded at `ip`; `(bad)` if they do not decode.
+    pub(crate) fn text(&mut self, ip: u64, bytes: &[u8]) -> &str {
+        let mut key = [0; 15];
+        let len = bytes.len().min(15);
+        key[..len].copy_from_slice(&bytes[..len]);
+        self.cache.entry((ip, key, len as u8)).or_insert_with(|| {
+            match isa::decode::decode(&bytes[..len], ip) {
+                Ok(instr) => isa::decode::format_intel(&instr),
+                Err(_) => "(bad)".to_string(),
+            }
+        })
+    }
+
+    /// The instruction a record executed.
+    pub(crate) fn inst(&mut self, r: &InstRecord) -> &str {
+        self.text(r.ip, r.inst_bytes())
+    }
+
+    /// What a stale execution ran and what memory held instead.
+    pub(crate) fn stale_pair(&mut self, s: &StaleExecution) -> (String, String) {
+        (
+            self.text(s.ip, s.stale_bytes()).to_owned(),
+            self.text(s.ip, s.current_bytes()).to_owned(),
+        )
+    }
+}
+
+/// The mnemonic of a fence kind (`Mfence` also stands for locked instructions).
+pub(crate) fn fence_name(kind: FenceKind) -> &'static str {
+    match kind {
+        FenceKind::Mfence => "mfence",
+        FenceKind::Lfence => "lfence",
+        FenceKind::Sfence => "sfence",
+    }
+}
+
+/// Why a machine clear happened, in words.
+pub(crate) fn clear_text(reason: ClearReason) -> String {
+    match reason {
+        ClearReason::MemoryOrdering { line, by_core } => {
+            format!("memory ordering: core {by_core} wrote line {line:#x}")
+        }
+        ClearReason::SelfModifyingCode { addr } => {
+            format!("self-modifying code: store to {addr:#x}")
+        }
+    }
+}
+
+/// One line about a stale execution: what ran, what memory held, who wrote it when.
+pub(crate) fn stale_text(s: &StaleExecution, executed: &str, memory: &str) -> String {
+    format!(
+        "stale code: executed `{executed}` but memory held `{memory}` (written by core {}, visible at cycle {}, {} cycles before)",
+        s.writer,
+        s.visible_at,
+        s.cycle.saturating_sub(s.visible_at)
+    )
+}

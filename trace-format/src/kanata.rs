@@ -1,0 +1,310 @@
+//! Export to the Kanata 0004 pipeline log that the Konata viewer opens
+//! (<https://github.com/shioyadan/Konata>, `docs/kanata-log-format.md`).
+//!
+//! Every instruction record (retired or squashed) becomes one Konata instruction, in
+//! fetch order, its thread id the core. Lane 0 holds the stages `F` (fetch), `D`
+//! (decode), `Rn` (rename), `Is` (issue), `Cm` (complete), `Rt` (retire) and, for
+//! stores, `Sb` (from entering the store buffer until the last store drained).
+//! Stages the instruction never reached are left out, and each one is drawn at least
+//! one cycle wide. `R ... 0` ends a retired instruction, `R ... 1` a squashed one.
+//!
+//! The left-pane label is the address and disassembly; stale executions are marked in
+//! it. The mouse-over text gives core, sequence number, bytes, and what the trace says
+//! about the instruction: stale code, mispredictions, machine clears, serialization,
+//! fence stalls, contract violations.
+//!
+//! Kanata requires commands in nondecreasing cycle order while the machine reports an
+//! instruction when it leaves the pipeline, so instructions are walked in fetch order
+//! and each one's later stages wait in a min-heap (its size is bounded by the
+//! instructions in flight at once).
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::io::{self, BufWriter, Write};
+
+use sim_core::machine::{InstRecord, Stage, TraceEvent};
+
+use crate::describe::{Disassembler, clear_text, fence_name, stale_text};
+
+/// Lane-0 stages after fetch, in pipeline order, with their Kanata names.
+const STAGES: [(Stage, &str); 6] = [
+    (Stage::Decode, "D"),
+    (Stage::Rename, "Rn"),
+    (Stage::Issue, "Is"),
+    (Stage::Complete, "Cm"),
+    (Stage::Retire, "Rt"),
+    (Stage::SbEnter, "Sb"),
+];
+
+/// Write the instruction records of `events` as a Kanata 0004 log.
+pub fn write_kanata(w: impl Write, events: &[TraceEvent]) -> io::Result<()> {
+    let mut dis = Disassembler::default();
+    let notes = collect_notes(events, &mut dis);
+    let mut insts: Vec<&InstRecord> = events
+        .iter()
+        .filter_map(|e| match e {
+            TraceEvent::Inst(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    insts.sort_by_key(|r| (r.fetch, r.core, r.seq));
+
+    let mut log = Log {
+        w: BufWriter::new(w),
+        cycle: 0,
+        retired: 0,
+    };
+    // Konata ignores `C=` and starts at cycle 0, so the log starts there explicitly
+    // and moves by `C` deltas only: both readings give the machine's cycles.
+    writeln!(log.w, "Kanata\t0004\nC=\t0")?;
+    // (cycle, id, step) of every instruction's next command.
+    let mut pending: BinaryHeap<Reverse<(u64, usize, usize)>> = BinaryHeap::new();
+    let mut emit = |log: &mut Log<_>, id: usize, step: usize, pending: &mut BinaryHeap<_>| {
+        let r = insts[id];
+        let note = notes.get(&(r.core, r.seq));
+        if let Some(next) = log.step(id, r, step, note, &mut dis)? {
+            pending.push(Reverse(next));
+        }
+        io::Result::Ok(())
+    };
+    for (id, fetch) in insts.iter().map(|r| r.fetch).enumerate() {
+        while let Some(&Reverse((cycle, older, step))) = pending.peek() {
+            if cycle > fetch {
+                break;
+            }
+            pending.pop();
+            emit(&mut log, older, step, &mut pending)?;
+        }
+        emit(&mut log, id, 0, &mut pending)?;
+    }
+    while let Some(Reverse((_, id, step))) = pending.pop() {
+        emit(&mut log, id, step, &mut pending)?;
+    }
+    log.w.flush()
+}
+
+/// The lane-0 stages of one instruction in cycle order, and the cycle it ends.
+struct Life {
+    stages: [(&'static str, u64); 1 + STAGES.len()],
+    len: usize,
+    end: u64,
+}
+
+impl Life {
+    fn of(r: &InstRecord) -> Life {
+        let mut stages = [("F", r.fetch); 1 + STAGES.len()];
+        let mut len = 1;
+        for (stage, name) in STAGES {
+            // A squashed record's retire cycle is when it was thrown away.
+            let reached = !(r.squashed && stage == Stage::Retire);
+            if let Some(cycle) = r.at(stage).filter(|_| reached) {
+                stages[len] = (name, cycle);
+                len += 1;
+            }
+        }
+        stages[..len].sort_by_key(|&(_, cycle)| cycle);
+        let last = stages[len - 1].1;
+        let end = if r.squashed {
+            r.at(Stage::Retire)
+        } else {
+            r.at(Stage::SbDrain)
+        };
+        Life {
+            stages,
+            len,
+            end: end.unwrap_or(last).max(last + 1),
+        }
+    }
+
+    /// The cycle of step `k`: stage `k`'s start, or the end after the last stage.
+    fn cycle(&self, k: usize) -> u64 {
+        if k < self.len {
+            self.stages[k].1
+        } else {
+            self.end
+        }
+    }
+}
+
+/// What the trace says about one instruction besides its record.
+#[derive(Default)]
+struct Notes {
+    /// For a stale execution: the disassembly of what memory held.
+    stale: Option<String>,
+    /// Lines for the mouse-over text.
+    hover: Vec<String>,
+}
+
+/// A note about the instruction `(core, seq)`.
+enum Note {
+    Stale { memory: String, text: String },
+    Hover(String),
+}
+
+fn collect_notes(events: &[TraceEvent], dis: &mut Disassembler) -> HashMap<(u16, u64), Notes> {
+    let mut notes: HashMap<(u16, u64), Notes> = HashMap::new();
+    for event in events {
+        let Some((key, note)) = note(event, dis) else {
+            continue;
+        };
+        let entry = notes.entry(key).or_default();
+        match note {
+            Note::Stale { memory, text } => {
+                entry.stale = Some(memory);
+                entry.hover.push(text);
+            }
+            Note::Hover(text) => entry.hover.push(text),
+        }
+    }
+    notes
+}
+
+/// The note an event attaches to an instruction, if it names one.
+fn note(event: &TraceEvent, dis: &mut Disassembler) -> Option<((u16, u64), Note)> {
+    let hover = |core, seq, text: String| Some(((core, seq), Note::Hover(text)));
+    match *event {
+        TraceEvent::Inst(_) => None,
+        TraceEvent::MachineClear {
+            core,
+            cycle,
+            inst_seq,
+            reason,
+        } => hover(
+            core,
+            inst_seq,
+            format!(
+                "cycle {cycle}: machine clear from here on ({})",
+                clear_text(reason)
+            ),
+        ),
+        TraceEvent::Mispredict {
+            core,
+            cycle,
+            inst_seq,
+            ..
+        } => hover(
+            core,
+            inst_seq,
+            format!("cycle {cycle}: mispredicted, younger work squashed"),
+        ),
+        TraceEvent::SbFull { .. } => None,
+        TraceEvent::FenceStall {
+            core,
+            cycle,
+            inst_seq,
+            kind,
+        } => hover(
+            core,
+            inst_seq,
+            format!("cycle {cycle}: {} holds back later work", fence_name(kind)),
+        ),
+        TraceEvent::StaleExecution(ref s) => {
+            let (executed, memory) = dis.stale_pair(s);
+            let text = stale_text(s, &executed, &memory);
+            Some(((s.core, s.inst_seq), Note::Stale { memory, text }))
+        }
+        TraceEvent::Serialize {
+            core,
+            cycle,
+            inst_seq,
+            reason,
+        } => hover(
+            core,
+            inst_seq,
+            format!("cycle {cycle}: serialized ({reason})"),
+        ),
+        TraceEvent::IpiSent { .. }
+        | TraceEvent::InterruptTaken { .. }
+        | TraceEvent::Exception { .. }
+        | TraceEvent::PrivilegeChange { .. }
+        | TraceEvent::Sleep { .. }
+        | TraceEvent::SyncPoint { .. } => None,
+        TraceEvent::ContractViolation {
+            contract,
+            ref stale,
+        } => hover(
+            stale.core,
+            stale.inst_seq,
+            format!("violates contract {contract}"),
+        ),
+    }
+}
+
+/// The log being written: current cycle and retirement count.
+struct Log<W: Write> {
+    w: W,
+    cycle: u64,
+    retired: u64,
+}
+
+impl<W: Write> Log<W> {
+    /// Move the log's clock to `cycle` (never backwards).
+    fn at(&mut self, cycle: u64) -> io::Result<()> {
+        if cycle > self.cycle {
+            writeln!(self.w, "C\t{}", cycle - self.cycle)?;
+            self.cycle = cycle;
+        }
+        Ok(())
+    }
+
+    /// Write step `k` of instruction `id` (0: start and labels; then one stage change
+    /// per step; last: retire or flush) and return when its next step is due.
+    fn step(
+        &mut self,
+        id: usize,
+        r: &InstRecord,
+        k: usize,
+        notes: Option<&Notes>,
+        dis: &mut Disassembler,
+    ) -> io::Result<Option<(u64, usize, usize)>> {
+        let life = Life::of(r);
+        self.at(life.cycle(k))?;
+        if k == 0 {
+            self.start(id, r, notes, dis)?;
+        } else {
+            writeln!(self.w, "E\t{id}\t0\t{}", life.stages[k - 1].0)?;
+        }
+        if k < life.len {
+            writeln!(self.w, "S\t{id}\t0\t{}", life.stages[k].0)?;
+            return Ok(Some((life.cycle(k + 1), id, k + 1)));
+        }
+        writeln!(
+            self.w,
+            "R\t{id}\t{}\t{}",
+            self.retired,
+            u8::from(r.squashed)
+        )?;
+        if !r.squashed {
+            self.retired += 1;
+        }
+        Ok(None)
+    }
+
+    /// `I` and the labels of a new instruction.
+    fn start(
+        &mut self,
+        id: usize,
+        r: &InstRecord,
+        notes: Option<&Notes>,
+        dis: &mut Disassembler,
+    ) -> io::Result<()> {
+        writeln!(self.w, "I\t{id}\t{}\t{}", r.seq, r.core)?;
+        write!(self.w, "L\t{id}\t0\t{:x}: {}", r.ip, dis.inst(r))?;
+        if let Some(memory) = notes.and_then(|n| n.stale.as_ref()) {
+            write!(self.w, "  [STALE: memory holds `{memory}`]")?;
+        }
+        writeln!(self.w)?;
+        write!(
+            self.w,
+            "L\t{id}\t1\tcore {}, seq {}, bytes {}",
+            r.core,
+            r.seq,
+            isa::decode::hex_bytes(r.inst_bytes())
+        )?;
+        // Konata turns a literal `\n` in a label into a line break.
+        for line in notes.iter().flat_map(|n| &n.hover) {
+            write!(self.w, "\\n{line}")?;
+        }
+        writeln!(self.w)
+    }
+}
