@@ -50,10 +50,7 @@ pub enum LoadError {
 
 /// Load `program`: copy its sections into memory and find each core's entry.
 pub fn load(program: &Program) -> Result<LoadedProgram, LoadError> {
-    let mut memory = Memory::new();
-    for section in &program.sections {
-        memory.load_bytes(section.base, &section.bytes);
-    }
+    let memory = memory_image(program);
     let entries = entry_points(program)?;
     let cores = entries
         .into_iter()
@@ -65,6 +62,27 @@ pub fn load(program: &Program) -> Result<LoadedProgram, LoadError> {
         })
         .collect();
     Ok(LoadedProgram { memory, cores })
+}
+
+/// Every section's bytes at its load address.
+pub fn memory_image(program: &Program) -> Memory {
+    let mut memory = Memory::new();
+    for section in &program.sections {
+        memory.load_bytes(section.base, &section.bytes);
+    }
+    memory
+}
+
+/// Where a program without `coreN` labels starts: `_start`, or else the first byte
+/// of a non-empty `.text`.
+pub fn single_core_entry(program: &Program) -> Option<u64> {
+    program.symbol("_start").or_else(|| {
+        program
+            .sections
+            .iter()
+            .find(|s| s.name == ".text" && !s.bytes.is_empty())
+            .map(|s| s.base)
+    })
 }
 
 fn entry_points(program: &Program) -> Result<Vec<u64>, LoadError> {
@@ -86,14 +104,8 @@ fn entry_points(program: &Program) -> Result<Vec<u64>, LoadError> {
         }
         return Ok(by_core.into_iter().map(|(_, addr)| addr).collect());
     }
-    if let Some(start) = program.symbol("_start") {
-        return Ok(vec![start]);
-    }
-    program
-        .sections
-        .iter()
-        .find(|s| s.name == ".text" && !s.bytes.is_empty())
-        .map(|s| vec![s.base])
+    single_core_entry(program)
+        .map(|entry| vec![entry])
         .ok_or(LoadError::NoEntry)
 }
 

@@ -49,9 +49,12 @@ pub use ast::{
 };
 pub use corpus::{Corpus, CorpusEntry, CorpusRun, find_verdict};
 pub use error::LitmusError;
+pub(crate) use error::Source as LitmusSource;
+pub(crate) use instr::gpr_by_name;
 pub use machine::MachineExecutor;
 pub use parse::parse;
 pub use prop::Prop;
+pub(crate) use prop::{parse_int, parse_prop_with};
 pub use runner::{FinalMachineState, LitmusExecutor, LitmusReport, Outcome, RunError, run_test};
 pub use sc::ScExecutor;
 pub use state::{FinalState, HerdVerdict, Observation, Verdict, load_verdicts};

@@ -181,13 +181,23 @@ pub(crate) fn register(src: &Source, name: &str) -> Result<Gpr, LitmusError> {
 
 /// Parse a whole proposition from `text` (a sub-slice of `src.text`).
 pub(crate) fn parse_prop(src: &Source, text: &str, threads: usize) -> Result<Prop, LitmusError> {
+    parse_prop_with(src, text, &|s| parse_location(src, s, threads))
+}
+
+/// Parse a whole proposition from `text` (a sub-slice of `src.text`), reading each
+/// location token with `location` (so other formats can name locations their way).
+pub(crate) fn parse_prop_with<'s>(
+    src: &'s Source,
+    text: &'s str,
+    location: &dyn Fn(&'s str) -> Result<Location, LitmusError>,
+) -> Result<Prop, LitmusError> {
     let tokens = tokenize(text);
     let mut p = PropParser {
         src,
         tokens,
         pos: 0,
         end: &text[text.len()..],
-        threads,
+        location,
     };
     let prop = p.or()?;
     match p.peek() {
@@ -224,16 +234,17 @@ fn tokenize(text: &str) -> Vec<&str> {
     tokens
 }
 
-struct PropParser<'s, 'a> {
+struct PropParser<'s, 'a, 'l> {
     src: &'s Source<'a>,
     tokens: Vec<&'s str>,
     pos: usize,
     /// Empty slice at the end of the proposition, for "unexpected end" errors.
     end: &'s str,
-    threads: usize,
+    /// Reads one location token.
+    location: &'l dyn Fn(&'s str) -> Result<Location, LitmusError>,
 }
 
-impl<'s> PropParser<'s, '_> {
+impl<'s> PropParser<'s, '_, '_> {
     fn peek(&self) -> Option<&'s str> {
         self.tokens.get(self.pos).copied()
     }
@@ -290,7 +301,7 @@ impl<'s> PropParser<'s, '_> {
                 }
             }
             _ => {
-                let loc = parse_location(self.src, t, self.threads)?;
+                let loc = (self.location)(t)?;
                 let eq = self.next("`=`")?;
                 if eq != "=" {
                     return Err(self.src.error(

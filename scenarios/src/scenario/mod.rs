@@ -1,4 +1,47 @@
 //! Scenarios: RON files describing a machine, the kernel and user code it runs,
 //! timed events, and what must or must not happen over many seeded runs.
+//!
+//! [`load`] reads a scenario file, checks it and assembles its program for every
+//! configuration (the base, or each variant); every problem is a
+//! [`ScenarioError`] at `file:line:col` with a hint, renderable by `miette`.
+//! [`LoadedScenario::build`] then gives a machine ready to run, and a
+//! [`FinalStateCondition`] says whether a finished run ended in a given state.
+//! `docs/scenario-format.md` describes the format.
+//!
+//! ```
+//! use scenarios::scenario::load_str;
+//!
+//! let scenario = load_str(r#"(
+//!     program: [Asm(r"
+//!         core0: mov qword ptr [flag], 1
+//!                hlt
+//!         .data
+//!         flag:  .quad 0
+//!     ")],
+//!     expect: (final_state: [(condition: r"[flag]=1", verdict: Always)]),
+//! )"#, "doc.ron".as_ref()).unwrap();
+//! let configuration = scenario.configuration(None).unwrap();
+//! let mut machine = scenario.build(None, Some(1)).unwrap();
+//! machine.run();
+//! let (condition, _verdict) = &configuration.final_state[0];
+//! assert!(condition.holds(&machine));
+//! ```
 
+mod assembly;
+mod build;
+mod condition;
+mod document;
+mod error;
+mod knobs;
+mod load;
+mod parse;
+mod resolve;
+mod ron_tree;
 pub mod schema;
+mod validate;
+mod variant;
+
+pub use condition::FinalStateCondition;
+pub use error::{ScenarioError, SourceFile};
+pub use load::{Configuration, LoadedScenario, load, load_str};
+pub use resolve::{BareMetal, CoreSetup, DEFAULT_KERNEL_STACK_STRIDE, Event};

@@ -6,7 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
 /// One scenario file: a machine, the code it runs, what happens and what must hold.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -49,7 +50,9 @@ pub struct Scenario {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct MachineSpec {
-    /// Number of cores (default: as many as `cores`/`cpus` list, at least 1).
+    /// Number of cores, at most 64 (default: as many as `cores` or `cpus` list or,
+    /// without `kernel`, as there are consecutive `core0`, `core1`... labels; at
+    /// least 1).
     pub cores: Option<usize>,
     /// Seed of the timing jitter (`--seed` overrides it).
     pub seed: Option<u64>,
@@ -69,9 +72,11 @@ pub struct MachineSpec {
     pub max_cycles: Option<u64>,
     /// Stop with a report when no core retires for this many cycles.
     pub watchdog_cycles: Option<u64>,
-    /// Core sizes and latencies, by `CoreConfig` field name (`rob_size: 64`).
+    /// Core sizes and latencies, by `CoreConfig` field name (`core: (rob_size: 64)`).
+    #[serde(deserialize_with = "named_values")]
     pub core: BTreeMap<String, u64>,
-    /// Memory latencies, by `MemConfig` field name (`remote_latency: 80`).
+    /// Memory latencies, by `MemConfig` field name (`mem: (remote_latency: 80)`).
+    #[serde(deserialize_with = "named_values")]
     pub mem: BTreeMap<String, u64>,
 }
 
@@ -110,8 +115,10 @@ pub struct CoreStart {
     pub user: bool,
     /// RFLAGS.IF: accept interrupts from the start.
     pub interrupts: bool,
-    /// Initial registers by name (`rsp: 0x7000`); a label name as a string value
-    /// is not supported, use `lea` in the code.
+    /// Initial registers by 64-bit name (`regs: (rsp: 0x7000)`); unset registers
+    /// are 0 except `rsp`, which defaults to `0x7fff0000 - N * 0x100000`. A label
+    /// name as a string value is not supported, use `lea` in the code.
+    #[serde(deserialize_with = "named_values")]
     pub regs: BTreeMap<String, u64>,
     /// CR3 (the address-space id) at start.
     pub cr3: Option<u64>,
@@ -128,7 +135,8 @@ pub struct SystemSetup {
     /// Label of the top of each core's kernel stack (TSS.RSP0); core N uses
     /// `label - N * kernel_stack_stride`.
     pub kernel_stack: Option<String>,
-    /// Bytes between the kernel stacks of consecutive cores.
+    /// Bytes between the kernel stacks of consecutive cores (default 0x4000,
+    /// Linux's 16 KiB kernel stacks).
     pub kernel_stack_stride: Option<u64>,
 }
 
@@ -330,11 +338,13 @@ pub struct Variant {
     /// Machine fields to change (same syntax as `machine`; only those written apply).
     #[serde(default)]
     pub machine: MachineSpec,
-    /// Kernel option changes, by field name (`sync_core_before_usermode: true`).
-    #[serde(default)]
-    pub kernel: BTreeMap<String, ron::Value>,
-    /// Extra assembly prepended to the program (e.g. `.set WITH_CPUID, 1`).
-    #[serde(default)]
+    /// Kernel option changes, by field name (`kernel: (return_to_user: Iret)`).
+    /// Kept as RON text: a `ron::Value` would lose enum variant names such as `Iret`.
+    #[serde(default, deserialize_with = "named_values")]
+    pub kernel: BTreeMap<String, Box<ron::value::RawValue>>,
+    /// Symbols defined before the program (`defines: (WITH_CPUID: 1)` prepends
+    /// `.set WITH_CPUID, 1`), for `.rept`/`.if` and immediates in the assembly.
+    #[serde(default, deserialize_with = "named_values")]
     pub defines: BTreeMap<String, i64>,
     /// What must hold.
     pub expect: Expectations,
@@ -352,4 +362,37 @@ impl Default for ExploreSpec {
     fn default() -> ExploreSpec {
         ExploreSpec { seeds: 200 }
     }
+}
+
+/// Deserializes a name-to-value table written either as a struct, `(rob_size: 64)`,
+/// or as a map with string keys, `{"rob_size": 64}`. A repeated name is an error
+/// (a map would silently keep the last value).
+fn named_values<'de, D, V>(deserializer: D) -> Result<BTreeMap<String, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Names<V>(std::marker::PhantomData<V>);
+
+    impl<'de, V: Deserialize<'de>> Visitor<'de> for Names<V> {
+        type Value = BTreeMap<String, V>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("named values such as `(rob_size: 64)`")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(name) = map.next_key::<String>()? {
+                if out.contains_key(&name) {
+                    return Err(de::Error::custom(format!("`{name}` is given twice")));
+                }
+                let value = map.next_value()?;
+                out.insert(name, value);
+            }
+            Ok(out)
+        }
+    }
+
+    deserializer.deserialize_any(Names(std::marker::PhantomData))
 }
