@@ -126,6 +126,21 @@ fn bare_metal_system_set_up_reaches_syscall_entry_idt_and_kernel_stack() {
 }
 
 #[test]
+fn kernel_scenarios_boot_the_kernel_and_run_its_tasks() {
+    check_expectations("kernel_yield.ron");
+    let scenario = load_valid("kernel_yield.ron");
+    let configuration = &scenario.configurations()[0];
+    let machine = scenario.build(None, None).unwrap();
+    // CPU 0 starts in user task a, CPU 1 in the kernel thread.
+    let a = configuration.program.symbol("a").unwrap();
+    let cpus = configuration.kernel_cpus.as_ref().unwrap();
+    assert_eq!(cpus[0].rip, a);
+    assert_eq!(machine.system(0).cpl(), 3);
+    assert_eq!(machine.system(1).cpl(), 0);
+    assert_eq!(machine.system(0).cr3(), 1);
+}
+
+#[test]
 fn the_same_seed_gives_the_same_run() {
     let scenario = load_valid("sb.ron");
     let run = |seed| {

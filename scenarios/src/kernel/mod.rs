@@ -167,6 +167,18 @@ impl KernelError {
     /// How to fix it, when there is a useful suggestion.
     pub fn hint(&self) -> Option<String> {
         Some(match self {
+            KernelError::NoCpus => "add `cpus: [(run: [\"task\"])]`, one entry per CPU".into(),
+            KernelError::TooManyCpus { .. } => format!("use at most {MAX_CPUS} CPUs"),
+            KernelError::TooManyTasks { .. } => {
+                format!("a runqueue holds at most {MAX_RQ_TASKS} tasks; spread them over CPUs")
+            }
+            KernelError::DuplicateTask { .. } => "rename one of them".into(),
+            KernelError::TaskOnTwoCpus { .. } => {
+                "a task runs on one CPU; define another task with the same entry".into()
+            }
+            KernelError::TimerPeriod { .. } => {
+                format!("give a period of 1 to {MAX_TIMER_PERIOD} cycles, or leave it out")
+            }
             KernelError::UnknownTask {
                 nearest: Some(near),
                 ..
@@ -180,7 +192,6 @@ impl KernelError {
             KernelError::MissingSymbol { .. } => {
                 "define the label in the program, or assemble KernelImage::source()".into()
             }
-            _ => return None,
         })
     }
 }

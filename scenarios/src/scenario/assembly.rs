@@ -1,6 +1,9 @@
 //! The scenario's program: inline `Asm("...")` strings and `Include("file.s")`
-//! files assembled together in order, with a variant's defines first, and every
-//! assembly error mapped back to the file, line and column it came from.
+//! files assembled together in order, with a variant's defines first and, for
+//! kernel scenarios, inside the bundled kernel's prologue and epilogue; every
+//! assembly error is mapped back to the file, line and column it came from (an
+//! error in the kernel's own text is traced to the scenario line that caused
+//! it, or reported as a kernel bug).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,8 +12,10 @@ use isa::asm::{AsmError, Program};
 
 use super::document::Document;
 use super::error::{ScenarioError, SourceFile};
+use super::kernel_asm;
 use super::ron_tree::Step;
-use super::schema::Source;
+use super::schema::{Source, TaskSpec};
+use crate::kernel::KernelImage;
 
 /// One piece of the program with its text (files are read once, at load).
 #[derive(Clone, Debug)]
@@ -66,63 +71,147 @@ pub(crate) fn read_pieces(
 }
 
 /// Where a stretch of the assembled text came from.
-enum Origin<'p> {
+#[derive(Clone, Copy)]
+pub(super) enum Origin<'p> {
     /// The `.set` lines of `variants[variant].defines`, one per define in order.
-    Defines { variant: usize, names: Vec<&'p str> },
+    Defines {
+        variant: usize,
+        names: &'p BTreeMap<String, i64>,
+    },
     /// A piece of the program.
     Piece(&'p Piece),
+    /// The bundled kernel's prologue or epilogue (or a stand-in label).
+    Kernel,
 }
 
-/// Assemble `pieces` after the `.set` lines of `defines` (from variant number
-/// `variant`), reporting errors where the offending text is written; `for_variant`
-/// names the configuration being assembled in messages.
-pub(crate) fn assemble(
-    doc: &Document,
-    pieces: &[Piece],
-    defines: Option<(usize, &BTreeMap<String, i64>)>,
-    for_variant: Option<&str>,
-) -> Result<Program, ScenarioError> {
-    let mut text = String::new();
-    // (lines before this stretch, its line count, origin)
-    let mut stretches: Vec<(usize, usize, Origin)> = Vec::new();
-    let mut push = |text: &mut String, body: &str, origin| {
-        let before = text.lines().count();
-        text.push_str(body);
+/// The bundled kernel around the scenario's program, for kernel scenarios.
+#[derive(Clone, Copy)]
+pub(crate) struct KernelText<'k> {
+    /// The kernel built for the configuration's options, tasks and CPUs.
+    pub image: &'k KernelImage,
+    /// The scenario's tasks (their entries are labels the kernel refers to).
+    pub tasks: &'k [TaskSpec],
+}
+
+/// One configuration's assembly input: its program pieces, defines and kernel.
+#[derive(Clone, Copy)]
+pub(crate) struct Input<'p> {
+    /// The pieces of `program`, in order.
+    pub pieces: &'p [Piece],
+    /// The defines of variant number `.0`, if it has any.
+    pub defines: Option<(usize, &'p BTreeMap<String, i64>)>,
+    /// The kernel, for kernel scenarios.
+    pub kernel: Option<KernelText<'p>>,
+    /// The variant being assembled, named in messages.
+    pub variant: Option<&'p str>,
+}
+
+/// The combined text and where each stretch of it came from.
+#[derive(Default)]
+pub(super) struct Combined<'p> {
+    pub(super) text: String,
+    /// (lines before this stretch, its line count, origin)
+    stretches: Vec<(usize, usize, Origin<'p>)>,
+}
+
+impl<'p> Combined<'p> {
+    fn push(&mut self, body: &str, origin: Origin<'p>) {
+        let before = self.text.lines().count();
+        self.text.push_str(body);
         if !body.is_empty() && !body.ends_with('\n') {
-            text.push('\n');
+            self.text.push('\n');
         }
-        stretches.push((before, text.lines().count() - before, origin));
-    };
-    if let Some((variant, defines)) = defines.filter(|(_, d)| !d.is_empty()) {
-        let lines: String = defines
+        self.stretches
+            .push((before, self.text.lines().count() - before, origin));
+    }
+
+    /// The stretch holding 1-based `line` (the last one for lines past the end),
+    /// with the lines before it.
+    pub(super) fn origin(&self, line: usize) -> Option<(usize, Origin<'p>)> {
+        self.stretches
             .iter()
-            .map(|(name, value)| format!(".set {name}, {value}\n"))
-            .collect();
-        let names = defines.keys().map(String::as_str).collect();
-        push(&mut text, &lines, Origin::Defines { variant, names });
+            .find(|(before, count, _)| line > *before && line <= before + count)
+            .or(self.stretches.last())
+            .map(|&(before, _, origin)| (before, origin))
     }
-    for piece in pieces {
-        let body = match piece {
-            Piece::Inline { text, .. } => text.as_str(),
-            Piece::File { file } => &file.text,
-        };
-        push(&mut text, body, Origin::Piece(piece));
-    }
-    isa::asm::assemble(&text).map_err(|mut e| {
-        if let Some(variant) = for_variant {
-            e.message = format!("{} (assembling variant \"{variant}\")", e.message);
+}
+
+/// In which order the kernel's text surrounds the program.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Order {
+    /// Prologue, defines, program, epilogue: how kernel scenarios assemble.
+    ProgramThenKernel,
+    /// Prologue, defines, epilogue, program: used only to find which line of the
+    /// program clashes with the kernel when the first order fails in kernel text.
+    KernelThenProgram,
+}
+
+impl<'p> Input<'p> {
+    pub(super) fn combine(&self, order: Order, stand_ins: &[&str]) -> Combined<'p> {
+        let mut out = Combined::default();
+        if let Some(kernel) = self.kernel {
+            out.push(&kernel.image.prologue, Origin::Kernel);
         }
-        locate(doc, &stretches, &e)
-    })
+        if let Some((variant, names)) = self.defines.filter(|(_, d)| !d.is_empty()) {
+            let lines: String = names
+                .iter()
+                .map(|(name, value)| format!(".set {name}, {value}\n"))
+                .collect();
+            out.push(&lines, Origin::Defines { variant, names });
+        }
+        let epilogue = self.kernel.map(|k| k.image.epilogue.as_str());
+        if order == Order::KernelThenProgram {
+            out.push(epilogue.unwrap_or_default(), Origin::Kernel);
+            out.push(".text", Origin::Kernel);
+        }
+        for piece in self.pieces {
+            let body = match piece {
+                Piece::Inline { text, .. } => text.as_str(),
+                Piece::File { file } => &file.text,
+            };
+            out.push(body, Origin::Piece(piece));
+        }
+        if order == Order::ProgramThenKernel {
+            out.push(epilogue.unwrap_or_default(), Origin::Kernel);
+        }
+        for label in stand_ins {
+            out.push(&format!(".text\n{label}:"), Origin::Kernel);
+        }
+        out
+    }
+
+    /// `error` with the variant being assembled named in its message.
+    pub(super) fn in_variant(&self, mut error: AsmError) -> AsmError {
+        if let Some(variant) = self.variant {
+            error.message = format!("{} (assembling variant \"{variant}\")", error.message);
+        }
+        error
+    }
+}
+
+/// Assemble `input`: the program's pieces after the `.set` lines of its
+/// defines, inside the kernel's prologue and epilogue for kernel scenarios.
+/// Errors are reported where the offending text is written.
+pub(crate) fn assemble(doc: &Document, input: &Input) -> Result<Program, ScenarioError> {
+    let combined = input.combine(Order::ProgramThenKernel, &[]);
+    let program = isa::asm::assemble(&combined.text).map_err(|e| {
+        let e = input.in_variant(e);
+        match (combined.origin(e.line), input.kernel) {
+            (Some((_, Origin::Kernel)), Some(kernel)) => {
+                kernel_asm::kernel_text_error(doc, input, kernel, e)
+            }
+            _ => locate(doc, &combined, &e),
+        }
+    })?;
+    if let Some(kernel) = input.kernel {
+        kernel_asm::check_kernel_constants(doc, input, kernel, &program)?;
+    }
+    Ok(program)
 }
 
 /// The assembly error `e` (a line of the combined text) in its own file.
-fn locate(doc: &Document, stretches: &[(usize, usize, Origin)], e: &AsmError) -> ScenarioError {
-    let found = stretches
-        .iter()
-        .find(|(before, count, _)| e.line > *before && e.line <= before + count)
-        .or(stretches.last());
-    let Some((before, _, origin)) = found else {
+pub(super) fn locate(doc: &Document, combined: &Combined, e: &AsmError) -> ScenarioError {
+    let Some((before, origin)) = combined.origin(e.line) else {
         return doc.error(&[Step::Field("program")], &e.message, e.hint.clone());
     };
     let line = e.line - before;
@@ -132,10 +221,14 @@ fn locate(doc: &Document, stretches: &[(usize, usize, Origin)], e: &AsmError) ->
     };
     match origin {
         Origin::Defines { variant, names } => {
-            let name = names.get(line - 1).copied().unwrap_or_default();
+            let name = names
+                .keys()
+                .nth(line - 1)
+                .map(String::as_str)
+                .unwrap_or_default();
             let path = [
                 Step::Field("variants"),
-                Step::Index(*variant),
+                Step::Index(variant),
                 Step::Field("defines"),
                 Step::Key(name),
             ];
@@ -154,6 +247,7 @@ fn locate(doc: &Document, stretches: &[(usize, usize, Origin)], e: &AsmError) ->
             &e.message,
             e.hint.clone(),
         ),
+        Origin::Kernel => doc.error(&[Step::Field("kernel")], &e.message, e.hint.clone()),
     }
 }
 
@@ -175,7 +269,13 @@ mod tests {
         }
         let (scenario, doc) = parse(SourceFile::new("t.ron", ron)).unwrap();
         let pieces = read_pieces(&doc, &scenario.program, &dir)?;
-        assemble(&doc, &pieces, None, None)
+        let input = Input {
+            pieces: &pieces,
+            defines: None,
+            kernel: None,
+            variant: None,
+        };
+        assemble(&doc, &input)
     }
 
     #[test]

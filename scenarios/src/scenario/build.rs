@@ -2,6 +2,7 @@
 
 use isa::flags::Flags;
 use sim_core::machine::{IfetchCoherence, Machine, MachineConfig};
+use sim_core::mem::Memory;
 use sim_core::system::msr::{IA32_FMASK, IA32_LSTAR, IA32_STAR};
 use sim_core::system::{KERNEL_CS, SystemConfig};
 
@@ -9,7 +10,6 @@ use super::error::ScenarioError;
 use super::knobs::{self, CORE_KNOBS, MEM_KNOBS};
 use super::load::{Configuration, LoadedScenario};
 use super::resolve::BareMetal;
-use super::ron_tree::Step;
 use super::schema::{IfetchSpec, MachineSpec};
 
 /// The machine `spec` (checked: its `core`/`mem` names exist) describes, with
@@ -67,8 +67,9 @@ impl LoadedScenario {
     }
 
     /// A machine ready to run `variant` (`None`: the base) with `seed` (default:
-    /// the scenario's `machine.seed`, else 0). Bare-metal scenarios are built
-    /// here; kernel scenarios by the kernel builder.
+    /// the scenario's `machine.seed`, else 0): bare-metal cores started as the
+    /// scenario says, or the bundled kernel booted on every CPU. Only an unknown
+    /// variant name is an error: everything else was checked at load.
     pub fn build(
         &self,
         variant: Option<&str>,
@@ -76,24 +77,20 @@ impl LoadedScenario {
     ) -> Result<Machine, ScenarioError> {
         let configuration = self.configuration(variant)?;
         let config = seeded(configuration, seed);
-        match &configuration.bare_metal {
-            Some(bare_metal) => Ok(bare_metal_machine(configuration, config, bare_metal)),
-            None => self.kernel_machine(configuration, config),
-        }
-    }
-
-    /// Kernel scenarios are built by the kernel builder (`scenarios::kernel`),
-    /// which boots the bundled kernel with the configuration's tasks and options.
-    fn kernel_machine(
-        &self,
-        _configuration: &Configuration,
-        _config: MachineConfig,
-    ) -> Result<Machine, ScenarioError> {
-        Err(self.doc.error(
-            &[Step::Field("kernel")],
-            "kernel scenarios need the kernel builder, which is not part of this build yet",
-            Some("remove `kernel` and start the cores with `cores` and `system`".to_string()),
-        ))
+        let memory = crate::program::memory_image(&configuration.program);
+        let mut machine = match (&configuration.bare_metal, &configuration.kernel_cpus) {
+            (Some(bare_metal), _) => bare_metal_machine(config, memory, bare_metal),
+            (None, Some(cpus)) => crate::kernel::machine(cpus, config, memory),
+            (None, None) => {
+                return Err(ScenarioError::unlocated(
+                    &self.doc.file.name,
+                    "this configuration has neither bare-metal cores nor the kernel",
+                    Some("a bug in the scenario loader: please report it".to_string()),
+                ));
+            }
+        };
+        arm(&mut machine, configuration);
+        Ok(machine)
     }
 }
 
@@ -112,14 +109,9 @@ const LINUX_STAR: u64 = (0x23 << 48) | ((KERNEL_CS as u64) << 32);
 /// AC and NT.
 const LINUX_SYSCALL_MASK: u64 = 0x4_7700;
 
-/// The machine of a bare-metal configuration: its program in memory, each core at
-/// its entry with its registers and system state, events and contracts armed.
-fn bare_metal_machine(
-    configuration: &Configuration,
-    config: MachineConfig,
-    bare_metal: &BareMetal,
-) -> Machine {
-    let memory = crate::program::memory_image(&configuration.program);
+/// The machine of a bare-metal configuration: its program in `memory`, each core
+/// at its entry with its registers and system state.
+fn bare_metal_machine(config: MachineConfig, memory: Memory, bare_metal: &BareMetal) -> Machine {
     let cores = bare_metal.cores.iter().map(|c| c.init.clone()).collect();
     let mut machine = Machine::new(config, memory, cores);
     for (core, setup) in bare_metal.cores.iter().enumerate() {
@@ -146,7 +138,6 @@ fn bare_metal_machine(
             machine.set_flags(core, flags);
         }
     }
-    arm(&mut machine, configuration);
     machine
 }
 

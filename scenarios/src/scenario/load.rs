@@ -16,6 +16,7 @@ use super::resolve::{BareMetal, Event, resolve};
 use super::ron_tree::Step;
 use super::schema::{Expectations, KernelOptions, Scenario, Verdict};
 use super::{validate, variant};
+use crate::kernel::KernelImage;
 
 /// A scenario read, checked and assembled: ready to build machines from.
 #[derive(Clone, Debug)]
@@ -44,6 +45,9 @@ pub struct Configuration {
     pub kernel: Option<KernelOptions>,
     /// Core starts and system set-up (scenarios without `kernel`).
     pub bare_metal: Option<BareMetal>,
+    /// Each CPU's boot state: what the kernel's boot code leaves behind and the
+    /// first task's start (scenarios with `kernel`).
+    pub kernel_cpus: Option<Vec<crate::kernel::CoreSetup>>,
     /// Interrupts raised during the run.
     pub events: Vec<Event>,
     /// Contracts checked during the run.
@@ -90,19 +94,48 @@ pub fn load_str(text: &str, path: &Path) -> Result<LoadedScenario, ScenarioError
     let mut configurations = Vec::with_capacity(variants.len());
     for variant in variants {
         let name = variant.map(|i| scenario.variants[i].name.as_str());
-        let program = match variant {
-            Some(i) if !scenario.variants[i].defines.is_empty() => {
-                let defines = Some((i, &scenario.variants[i].defines));
-                assembly::assemble(&doc, &pieces, defines, name)?
-            }
-            _ => match &base_program {
-                Some(program) => Clone::clone(program),
-                None => base_program
-                    .insert(assembly::assemble(&doc, &pieces, None, name)?)
-                    .clone(),
-            },
+        let kernel = kernel_options(&doc, &scenario, variant)?;
+        let image = kernel
+            .as_ref()
+            .map(|options| {
+                crate::kernel::build(options, &scenario.tasks, &scenario.cpus)
+                    .map_err(|e| validate::kernel_error(&doc, &scenario, variant, &e))
+            })
+            .transpose()?;
+        let defines = variant
+            .map(|i| (i, &scenario.variants[i].defines))
+            .filter(|(_, d)| !d.is_empty());
+        let input = assembly::Input {
+            pieces: &pieces,
+            defines,
+            kernel: image.as_ref().map(|image| assembly::KernelText {
+                image,
+                tasks: &scenario.tasks,
+            }),
+            variant: name,
         };
-        configurations.push(configuration(&doc, &scenario, variant, program)?);
+        // Configurations that change neither defines nor kernel options share
+        // the base program.
+        let is_base =
+            defines.is_none() && variant.is_none_or(|i| scenario.variants[i].kernel.is_empty());
+        let program = match &base_program {
+            Some(program) if is_base => Clone::clone(program),
+            _ => {
+                let program = assembly::assemble(&doc, &input)?;
+                if is_base {
+                    base_program = Some(program.clone());
+                }
+                program
+            }
+        };
+        configurations.push(configuration(
+            &doc,
+            &scenario,
+            variant,
+            program,
+            kernel,
+            image.as_ref(),
+        )?);
     }
     let name = scenario.name.clone().unwrap_or_else(|| {
         path.file_stem()
@@ -117,22 +150,14 @@ pub fn load_str(text: &str, path: &Path) -> Result<LoadedScenario, ScenarioError
     })
 }
 
-/// Resolve the base (`variant: None`) or variant number `variant` against its
-/// assembled `program`.
-fn configuration(
+/// The kernel options of the base (`variant: None`) or of variant number
+/// `variant`; `None` for bare-metal scenarios.
+fn kernel_options(
     doc: &Document,
     scenario: &Scenario,
     variant: Option<usize>,
-    program: Program,
-) -> Result<Configuration, ScenarioError> {
-    let spec = match variant {
-        Some(i) => scenario.machine.overlay(&scenario.variants[i].machine),
-        None => scenario.machine.clone(),
-    };
-    let name = variant.map(|i| scenario.variants[i].name.clone());
-    let resolved = resolve(doc, scenario, &spec, &program, name.as_deref())?;
-    let config = machine_config(&spec, resolved.cores);
-    let kernel = match (&scenario.kernel, variant) {
+) -> Result<Option<KernelOptions>, ScenarioError> {
+    Ok(match (&scenario.kernel, variant) {
         (Some(base), Some(i)) => Some(variant::kernel_options(
             doc,
             base,
@@ -140,7 +165,26 @@ fn configuration(
             i,
         )?),
         (base, _) => base.clone(),
+    })
+}
+
+/// Resolve the base (`variant: None`) or variant number `variant` against its
+/// assembled `program` (with `kernel` options and `image` for kernel scenarios).
+fn configuration(
+    doc: &Document,
+    scenario: &Scenario,
+    variant: Option<usize>,
+    program: Program,
+    kernel: Option<KernelOptions>,
+    image: Option<&KernelImage>,
+) -> Result<Configuration, ScenarioError> {
+    let spec = match variant {
+        Some(i) => scenario.machine.overlay(&scenario.variants[i].machine),
+        None => scenario.machine.clone(),
     };
+    let name = variant.map(|i| scenario.variants[i].name.clone());
+    let resolved = resolve(doc, scenario, &spec, &program, image, name.as_deref())?;
+    let config = machine_config(&spec, resolved.cores);
     let (expect, prefix) = match variant {
         Some(i) => (
             &scenario.variants[i].expect,
@@ -176,6 +220,7 @@ fn configuration(
         config,
         kernel,
         bare_metal: resolved.bare_metal,
+        kernel_cpus: resolved.kernel_cpus,
         events: resolved.events,
         contracts: resolved.contracts,
         expect: expect.clone(),

@@ -32,6 +32,7 @@ mod build;
 mod condition;
 mod document;
 mod error;
+mod kernel_asm;
 mod knobs;
 mod load;
 mod parse;

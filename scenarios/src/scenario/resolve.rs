@@ -1,5 +1,6 @@
 //! Labels to addresses for one assembled configuration: core entries, IDT
-//! handlers, the SYSCALL entry, kernel stacks, event triggers and sync points.
+//! handlers, the SYSCALL entry, kernel stacks, event triggers and sync points;
+//! for kernel scenarios, each CPU's boot state from the kernel image.
 //! Resolving is validating: an unknown label is an error at the string naming it.
 
 use isa::asm::{Program, SYNC_POINT_PREFIX};
@@ -12,6 +13,7 @@ use super::error::{ScenarioError, did_you_mean};
 use super::ron_tree::Step;
 use super::schema::{Action, MachineSpec, Scenario, Trigger};
 use super::validate::MAX_CORES;
+use crate::kernel::{self, KernelImage};
 use crate::program::{STACK_STRIDE, STACK_TOP, single_core_entry};
 
 /// Bytes between consecutive cores' kernel stacks unless the scenario says
@@ -62,19 +64,23 @@ pub(crate) struct Resolved {
     pub cores: usize,
     /// The set-up of a scenario without `kernel`.
     pub bare_metal: Option<BareMetal>,
+    /// Each CPU's boot state, for a scenario with `kernel`.
+    pub kernel_cpus: Option<Vec<kernel::CoreSetup>>,
     /// Timed interrupts.
     pub events: Vec<Event>,
     /// Contracts to check.
     pub contracts: Vec<Contract>,
 }
 
-/// Resolve `scenario` (machine `spec`, after any variant) against `program`;
-/// `variant` names the configuration in messages.
+/// Resolve `scenario` (machine `spec`, after any variant) against `program`,
+/// assembled with `kernel` for kernel scenarios; `variant` names the
+/// configuration in messages.
 pub(crate) fn resolve(
     doc: &Document,
     scenario: &Scenario,
     spec: &MachineSpec,
     program: &Program,
+    kernel: Option<&KernelImage>,
     variant: Option<&str>,
 ) -> Result<Resolved, ScenarioError> {
     let r = Resolver {
@@ -82,16 +88,12 @@ pub(crate) fn resolve(
         program,
         variant,
     };
-    let cores = r.core_count(scenario, spec)?;
-    for (i, task) in scenario.tasks.iter().enumerate() {
-        r.label(
-            &task.entry,
-            &[Step::Field("tasks"), Step::Index(i), Step::Field("entry")],
-        )?;
-    }
-    let bare_metal = match scenario.kernel {
-        Some(_) => None,
-        None => Some(r.bare_metal(scenario, cores)?),
+    let (cores, bare_metal, kernel_cpus) = match kernel {
+        Some(image) => (image.cpus(), None, Some(r.kernel_boot(image)?)),
+        None => {
+            let cores = r.core_count(scenario, spec)?;
+            (cores, Some(r.bare_metal(scenario, cores)?), None)
+        }
     };
     let events = scenario
         .events
@@ -109,14 +111,19 @@ pub(crate) fn resolve(
                 Trigger::Label(label) => InterruptTrigger::Retire(r.label(label, &at_path)?),
             };
             let Action::Interrupt { cpu, vector } = event.action;
-            if cpu >= cores {
-                let path = [
+            let action_path = |field| {
+                [
                     Step::Field("events"),
                     Step::Index(i),
                     Step::Field("action"),
-                    Step::Field("cpu"),
-                ];
-                return Err(r.no_such_core(cpu, cores, &path));
+                    Step::Field(field),
+                ]
+            };
+            if cpu >= cores {
+                return Err(r.no_such_core(cpu, cores, &action_path("cpu")));
+            }
+            if let Some(first) = kernel_cpus.as_ref().and_then(|cpus| cpus.first()) {
+                r.kernel_vector(vector, first, &action_path("vector"))?;
             }
             Ok(Event { at, cpu, vector })
         })
@@ -140,6 +147,7 @@ pub(crate) fn resolve(
     Ok(Resolved {
         cores,
         bare_metal,
+        kernel_cpus,
         events,
         contracts,
     })
@@ -156,6 +164,37 @@ pub(crate) fn cores_hint(cores: usize) -> String {
     }
 }
 
+/// The labels of `program` a scenario may name (sync points have their own
+/// namespace).
+pub(crate) fn program_labels(program: &Program) -> impl Iterator<Item = &str> + Clone {
+    program
+        .symbols
+        .keys()
+        .map(String::as_str)
+        .filter(|s| !s.starts_with(SYNC_POINT_PREFIX))
+}
+
+/// "unknown label" at `path`, with the nearest of `labels` as hint; `variant`
+/// names the configuration being resolved.
+pub(crate) fn unknown_label<'l>(
+    doc: &Document,
+    name: &str,
+    path: &[Step],
+    variant: Option<&str>,
+    labels: impl Iterator<Item = &'l str> + Clone,
+) -> ScenarioError {
+    doc.error(
+        path,
+        format!("unknown label \"{name}\"{}", in_variant(variant)),
+        Some(did_you_mean(name, labels)),
+    )
+}
+
+/// `" (in variant \"v\")"` when resolving a variant's own program.
+fn in_variant(variant: Option<&str>) -> String {
+    variant.map_or(String::new(), |v| format!(" (in variant \"{v}\")"))
+}
+
 struct Resolver<'a> {
     doc: &'a Document,
     program: &'a Program,
@@ -164,27 +203,66 @@ struct Resolver<'a> {
 
 impl Resolver<'_> {
     fn labels(&self) -> impl Iterator<Item = &str> + Clone {
-        self.program
-            .symbols
-            .keys()
-            .map(String::as_str)
-            .filter(|s| !s.starts_with(SYNC_POINT_PREFIX))
+        program_labels(self.program)
     }
 
-    /// `" (variant \"v\")"` when resolving a variant's own program.
     fn in_variant(&self) -> String {
-        self.variant
-            .map_or(String::new(), |v| format!(" (in variant \"{v}\")"))
+        in_variant(self.variant)
     }
 
     fn label(&self, name: &str, path: &[Step]) -> Result<u64, ScenarioError> {
-        self.program.symbol(name).ok_or_else(|| {
+        self.program
+            .symbol(name)
+            .ok_or_else(|| unknown_label(self.doc, name, path, self.variant, self.labels()))
+    }
+
+    /// Each CPU's boot state. The program was assembled from the image and
+    /// defines every task entry, so a missing symbol is the kernel's bug.
+    fn kernel_boot(&self, image: &KernelImage) -> Result<Vec<kernel::CoreSetup>, ScenarioError> {
+        image.boot(self.program).map_err(|e| {
             self.doc.error(
-                path,
-                format!("unknown label \"{name}\"{}", self.in_variant()),
-                Some(did_you_mean(name, self.labels())),
+                &[Step::Field("kernel")],
+                format!("the bundled kernel cannot boot{}: {e}", self.in_variant()),
+                Some(
+                    "this is a bug in synclab's kernel (scenarios/kernel/*.s or its \
+                     builder), not in the scenario: please report it"
+                        .to_string(),
+                ),
             )
         })
+    }
+
+    /// An event's vector must have a handler in the kernel's IDT (`cpu` is the
+    /// boot state of any CPU: they all install the same gates).
+    fn kernel_vector(
+        &self,
+        vector: u8,
+        cpu: &kernel::CoreSetup,
+        path: &[Step],
+    ) -> Result<(), ScenarioError> {
+        if cpu.gates.iter().any(|(v, _)| *v == vector) {
+            return Ok(());
+        }
+        let name = |v: u8| {
+            let names = [
+                "IPI_MB_VECTOR",
+                "IPI_SYNC_CORE_VECTOR",
+                "LOCAL_TIMER_VECTOR",
+            ];
+            let named = names
+                .into_iter()
+                .find(|n| self.program.symbol(n) == Some(u64::from(v)));
+            named.map_or(format!("{v:#x}"), |n| format!("{v:#x} ({n})"))
+        };
+        let handled: Vec<String> = cpu.gates.iter().map(|(v, _)| name(*v)).collect();
+        Err(self.doc.error(
+            path,
+            format!(
+                "vector {vector:#x} has no handler in the bundled kernel{}",
+                self.in_variant()
+            ),
+            Some(format!("the kernel handles {}", handled.join(", "))),
+        ))
     }
 
     /// A `.sync_point NAME` (symbol `sync_point.NAME`) or else a label.
@@ -215,22 +293,14 @@ impl Resolver<'_> {
         )
     }
 
-    /// `machine.cores`, or as many as `cores`, `cpus` or `coreN` labels need.
+    /// Bare metal: `machine.cores`, or as many as `cores` or `coreN` labels need.
+    /// (A kernel scenario has one core per CPU of `cpus`.)
     fn core_count(&self, scenario: &Scenario, spec: &MachineSpec) -> Result<usize, ScenarioError> {
         let labelled = (0..=MAX_CORES)
             .take_while(|n| self.program.symbol(&format!("core{n}")).is_some())
             .count();
         let Some(cores) = spec.cores else {
-            let labelled = if scenario.kernel.is_none() {
-                labelled
-            } else {
-                0
-            };
-            let needed = [
-                ("cores", scenario.cores.len()),
-                ("cpus", scenario.cpus.len()),
-                ("program", labelled),
-            ];
+            let needed = [("cores", scenario.cores.len()), ("program", labelled)];
             if let Some((field, n)) = needed.iter().find(|(_, n)| *n > MAX_CORES) {
                 return Err(self.doc.error(
                     &[Step::Field(field)],
@@ -247,17 +317,12 @@ impl Resolver<'_> {
                 None,
             ));
         }
-        for (field, listed) in [
-            ("cores", scenario.cores.len()),
-            ("cpus", scenario.cpus.len()),
-        ] {
-            if listed > cores {
-                return Err(self.no_such_core(
-                    cores,
-                    cores,
-                    &[Step::Field(field), Step::Index(cores)],
-                ));
-            }
+        if scenario.cores.len() > cores {
+            return Err(self.no_such_core(
+                cores,
+                cores,
+                &[Step::Field("cores"), Step::Index(cores)],
+            ));
         }
         Ok(cores)
     }

@@ -10,6 +10,7 @@ use super::error::{ScenarioError, did_you_mean};
 use super::knobs::{self, CORE_KNOBS, KNOB_MAX, Knob, MEM_KNOBS};
 use super::ron_tree::Step;
 use super::schema::{Expectations, MachineSpec, Scenario};
+use crate::kernel::KernelError;
 
 /// The most cores a scenario may ask for.
 pub const MAX_CORES: usize = 64;
@@ -81,10 +82,11 @@ pub(crate) fn check(doc: &Document, scenario: &Scenario) -> Result<(), ScenarioE
     Ok(())
 }
 
-/// Tasks, CPUs and kernel option changes need `kernel`.
+/// Tasks, CPUs and kernel option changes need `kernel`; bare-metal starts and
+/// core counts other than one per CPU do not go with it.
 fn check_kernel_only_fields(doc: &Document, scenario: &Scenario) -> Result<(), ScenarioError> {
     if scenario.kernel.is_some() {
-        return Ok(());
+        return check_kernel_machine(doc, scenario);
     }
     let hint =
         Some("add `kernel: ()` to run the bundled kernel, or start cores with `cores`".into());
@@ -112,6 +114,110 @@ fn check_kernel_only_fields(doc: &Document, scenario: &Scenario) -> Result<(), S
         ));
     }
     Ok(())
+}
+
+/// A kernel scenario starts each CPU in its first task: `cores` and `system`
+/// would be ignored, and `machine.cores` (if written) must match `cpus`.
+fn check_kernel_machine(doc: &Document, scenario: &Scenario) -> Result<(), ScenarioError> {
+    let ignored = [
+        ("cores", !scenario.cores.is_empty()),
+        ("system", scenario.system != Default::default()),
+    ];
+    if let Some((field, _)) = ignored.iter().find(|(_, used)| *used) {
+        return Err(doc.error(
+            &[Step::Field(field)],
+            format!("`{field}` is for bare-metal scenarios, and this one runs the kernel"),
+            Some(
+                "the kernel starts each CPU in the first task of its `cpus` entry and sets \
+                 up its IDT, SYSCALL entry and stacks itself; remove this field"
+                    .to_string(),
+            ),
+        ));
+    }
+    let cpus = scenario.cpus.len();
+    let machines = std::iter::once((vec![Step::Field("machine")], &scenario.machine)).chain(
+        scenario.variants.iter().enumerate().map(|(i, v)| {
+            let path = vec![
+                Step::Field("variants"),
+                Step::Index(i),
+                Step::Field("machine"),
+            ];
+            (path, &v.machine)
+        }),
+    );
+    for (mut path, machine) in machines {
+        if let Some(cores) = machine.cores.filter(|&n| n != cpus) {
+            path.push(Step::Field("cores"));
+            return Err(doc.error(
+                &path,
+                format!("{cores} cores, but the kernel runs {cpus} CPUs (`cpus`)"),
+                Some(
+                    "a kernel scenario has one core per entry of `cpus`; remove `cores`"
+                        .to_string(),
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The kernel builder's error `e` for configuration `variant` (`None`: the
+/// base), at the task, CPU or option it is about.
+pub(crate) fn kernel_error(
+    doc: &Document,
+    scenario: &Scenario,
+    variant: Option<usize>,
+    e: &KernelError,
+) -> ScenarioError {
+    let task_path = |name: &str, field| {
+        let i = scenario.tasks.iter().position(|t| t.name == name);
+        vec![
+            Step::Field("tasks"),
+            Step::Index(i.unwrap_or(0)),
+            Step::Field(field),
+        ]
+    };
+    let on_cpu = |cpu: usize, name: Option<&str>| {
+        let run = scenario.cpus.get(cpu).map_or(&[][..], |c| &c.run[..]);
+        let j = name.and_then(|n| run.iter().position(|t| t == n));
+        vec![
+            Step::Field("cpus"),
+            Step::Index(cpu),
+            Step::Field("run"),
+            Step::Index(j.unwrap_or(crate::kernel::MAX_RQ_TASKS)),
+        ]
+    };
+    let path = match e {
+        KernelError::NoCpus if doc.value_text(&[Step::Field("cpus")]).is_some() => {
+            vec![Step::Field("cpus")]
+        }
+        KernelError::NoCpus | KernelError::MissingSymbol { .. } => vec![Step::Field("kernel")],
+        KernelError::TooManyCpus { .. } => {
+            vec![Step::Field("cpus"), Step::Index(crate::kernel::MAX_CPUS)]
+        }
+        KernelError::TooManyTasks { cpu, .. } => on_cpu(*cpu, None),
+        KernelError::UnknownTask { cpu, task, .. } => on_cpu(*cpu, Some(task)),
+        KernelError::TaskOnTwoCpus { task, cpus } => on_cpu(cpus.1, Some(task)),
+        KernelError::DuplicateTask { task } => task_path(task, "name"),
+        KernelError::TaskOnNoCpu { task } | KernelError::BadTaskName { task } => {
+            task_path(task, "name")
+        }
+        KernelError::MmZero { task } => {
+            let mut path = task_path(task, "kind");
+            path.push(Step::Field("mm"));
+            path
+        }
+        KernelError::TimerPeriod { .. } => match variant {
+            Some(i) if scenario.variants[i].kernel.contains_key("timer_period") => vec![
+                Step::Field("variants"),
+                Step::Index(i),
+                Step::Field("kernel"),
+                Step::KeyValue("timer_period"),
+            ],
+            _ => vec![Step::Field("kernel"), Step::Field("timer_period")],
+        },
+    };
+    doc.error(&path, e.to_string(), e.hint())
 }
 
 /// Task names are unique and every task a CPU runs exists.
