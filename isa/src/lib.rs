@@ -5,6 +5,7 @@
 //! - [`class`]: instruction classes (serializing, fences, locked, branches...).
 //! - [`crack`]: instructions to [`uop::Uop`]s.
 //! - [`semantics`]: the architectural effect of each uop, defined once for every model.
+//! - [`suggest`]: the nearest known name, for "did you mean" hints.
 
 pub mod asm;
 pub mod class;
@@ -13,4 +14,5 @@ pub mod decode;
 pub mod flags;
 pub mod reg;
 pub mod semantics;
+pub mod suggest;
 pub mod uop;

@@ -222,8 +222,15 @@ fn return_to_user(ret_path: &str, config: MachineConfig) -> (u64, BTreeMap<Seria
     let mut m = machine(&src, 2, &[], config);
     let out = m.run();
     assert_eq!(out.stop, StopReason::AllHalted, "{ret_path}");
-    assert_eq!(m.system(1).cpl(), 0, "the second syscall entered the kernel");
-    (m.regs(1)[3], out.per_core[1].serializations_by_reason.clone())
+    assert_eq!(
+        m.system(1).cpl(),
+        0,
+        "the second syscall entered the kernel"
+    );
+    (
+        m.regs(1)[3],
+        out.per_core[1].serializations_by_reason.clone(),
+    )
 }
 
 /// `iretq` from the kernel to the user task at RCX with user selectors.
@@ -240,7 +247,10 @@ fn sysret_does_not_serialize_iret_and_pti_do() {
     let lazy = |seed| jittered(seed, IfetchCoherence::Lazy);
     let sysret: Vec<_> = (0..8).map(|s| return_to_user("sysretq", lazy(s))).collect();
     assert!(sysret.iter().any(|r| r.0 == 1), "stale code after sysretq");
-    assert!(sysret.iter().all(|r| r.1.is_empty()), "sysretq never serializes");
+    assert!(
+        sysret.iter().all(|r| r.1.is_empty()),
+        "sysretq never serializes"
+    );
     for seed in 0..8 {
         let (value, serial) = return_to_user(IRET_TO_USER, lazy(seed));
         assert_eq!(value, 2, "iretq serializes (seed {seed})");
@@ -400,4 +410,81 @@ fn scheduled_interrupts_fire_by_cycle_and_by_retirement() {
     assert_eq!(m.memory().read(count, isa::reg::Width::B4), 2);
     assert_eq!(out.per_core[1].interrupts, 2);
     assert!(out.cycles >= 5000, "the run waited for the timed interrupt");
+}
+
+/// Core 0 patches `mov edi, 1` into `mov edi, 2` after a delay; core 1 runs a
+/// loop of 2000 iterations that executes the patched instruction and `calls`,
+/// without ever serializing. Returns how many times core 1 executed the stale
+/// bytes.
+fn stale_survival(
+    core: sim_core::machine::CoreConfig,
+    ifetch: IfetchCoherence,
+    calls: &str,
+) -> usize {
+    let src = format!(
+        "
+    core0:
+        mov ecx, 400
+    1:  dec ecx
+        jnz 1b
+        mov byte ptr [rip + patched + 1], 2
+        hlt
+    core1:
+        mov ecx, 2000
+    0:  call patched
+        {calls}
+        dec ecx
+        jnz 0b
+        hlt
+    .p2align 6
+    patched:
+        mov edi, 1
+        ret
+    .p2align 12
+    far1: ret
+    .p2align 12
+    far2: ret
+    .p2align 12
+    far3: ret
+    "
+    );
+    let config = MachineConfig {
+        core,
+        ..jittered(0, ifetch)
+    };
+    let mut m = machine(&src, 2, &[], config);
+    assert_eq!(m.run().stop, StopReason::AllHalted);
+    m.stale_executions().len()
+}
+
+#[test]
+fn icache_size_and_prefetch_depth_change_how_long_stale_bytes_survive() {
+    use sim_core::machine::CoreConfig;
+    // Lazy: the stale line lives in the I-cache until evicted. Four lines that map
+    // to one set evict it from a 2-way cache; an 8-way cache keeps it forever.
+    let far = "call far1\ncall far2\ncall far3";
+    let small = CoreConfig {
+        icache_sets: 1,
+        icache_ways: 2,
+        ..CoreConfig::default()
+    };
+    let big = CoreConfig::default();
+    let (s, b) = (
+        stale_survival(small, IfetchCoherence::Lazy, far),
+        stale_survival(big, IfetchCoherence::Lazy, far),
+    );
+    assert!(s < 5 && b > 1000, "2-way: {s} stale executions, 8-way: {b}");
+    // Snoop: only copies already fetched when the store becomes visible are
+    // stale; a deeper prefetch buffer holds more of them (a slow multiply chain
+    // lets fetch run ahead of execution).
+    let depth = |prefetch_depth| {
+        let core = CoreConfig {
+            prefetch_depth,
+            ..CoreConfig::default()
+        };
+        let chain = "imul rax, rax\nimul rax, rax\nimul rax, rax\nimul rax, rax";
+        stale_survival(core, IfetchCoherence::Snoop, chain)
+    };
+    let (shallow, deep) = (depth(2), depth(32));
+    assert!(shallow < deep, "prefetch 2: {shallow}, prefetch 32: {deep}");
 }

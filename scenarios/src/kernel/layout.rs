@@ -114,7 +114,8 @@ pub(super) fn plan(tasks: &[TaskSpec], cpus: &[CpuSpec]) -> Result<Vec<Cpu>, Ker
                 return Err(KernelError::UnknownTask {
                     cpu,
                     task: name.clone(),
-                    nearest: nearest(name, by_name.keys().copied()),
+                    nearest: isa::suggest::nearest(name, by_name.keys().copied())
+                        .map(str::to_string),
                 });
             };
             if let Some(first_cpu) = placed.insert(&task.name, cpu) {
@@ -164,15 +165,6 @@ fn check_name(name: &str) -> Result<(), KernelError> {
             task: name.to_string(),
         })
     }
-}
-
-/// The known name closest to `name`, if close enough to be a typo.
-fn nearest<'a>(name: &str, known: impl Iterator<Item = &'a str>) -> Option<String> {
-    known
-        .map(|candidate| (strsim::jaro_winkler(name, candidate), candidate))
-        .filter(|&(similarity, _)| similarity >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, candidate)| candidate.to_string())
 }
 
 /// Every address space: the id of each mm struct and its initial `mm_count`.

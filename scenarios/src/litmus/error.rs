@@ -128,7 +128,9 @@ impl<'a> Source<'a> {
     }
 }
 
-fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+/// The largest char boundary of `s` at or before byte `i` (clamped to its length),
+/// so a span computed in bytes never splits a character.
+pub(crate) fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i = i.min(s.len());
     while !s.is_char_boundary(i) {
         i -= 1;

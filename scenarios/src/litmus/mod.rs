@@ -50,6 +50,7 @@ pub use ast::{
 pub use corpus::{Corpus, CorpusEntry, CorpusRun, find_verdict};
 pub use error::LitmusError;
 pub(crate) use error::Source as LitmusSource;
+pub(crate) use error::floor_char_boundary;
 pub(crate) use instr::gpr_by_name;
 pub use machine::MachineExecutor;
 pub use parse::parse;

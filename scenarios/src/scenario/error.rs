@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
 
+use crate::litmus::floor_char_boundary;
+
 /// A file an error can point into: the scenario itself or an included `.s` file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceFile {
@@ -184,25 +186,7 @@ impl fmt::Display for ScenarioError {
     }
 }
 
-/// The known name closest to `name`, if close enough to be a plausible typo:
-/// few edits (a swap of neighbours counts as one) or high Jaro-Winkler similarity;
-/// the fewest edits win, then the most similar, then the alphabetically first.
-pub fn nearest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let max_edits = 1 + name.chars().count() / 4;
-    known
-        .into_iter()
-        .map(|candidate| {
-            let edits = strsim::osa_distance(name, candidate);
-            (edits, strsim::jaro_winkler(name, candidate), candidate)
-        })
-        .filter(|&(edits, similarity, _)| similarity >= 0.8 || edits <= max_edits)
-        .min_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| b.1.total_cmp(&a.1))
-                .then_with(|| a.2.cmp(b.2))
-        })
-        .map(|(_, _, candidate)| candidate)
-}
+pub use isa::suggest::nearest;
 
 /// A hint for an unknown `name`: the nearest of `known` (`did you mean "x"?`), or
 /// else the list of what is allowed (`expected one of: a, b`).
@@ -218,14 +202,6 @@ pub fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str> + C
             }
         }
     }
-}
-
-fn floor_char_boundary(s: &str, mut i: usize) -> usize {
-    i = i.min(s.len());
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 #[cfg(test)]

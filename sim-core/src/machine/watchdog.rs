@@ -76,7 +76,15 @@ fn describe(core: &Core, memsys: &MemSys, cache: &DecodeCache) -> String {
         None => String::new(),
     };
     if core.halted {
-        return format!("halted{sb}");
+        let flags = isa::flags::Flags::from_bits_retain(
+            core.arch[super::rob::loc_index(isa::uop::Loc::Flags)],
+        );
+        let wake = if flags.contains(isa::flags::Flags::IF) {
+            "waiting for an interrupt"
+        } else {
+            "interrupts off, only the end of the run wakes it"
+        };
+        return format!("asleep in hlt at CPL {} ({wake}){sb}", core.sys.cpl());
     }
     let Some(head) = core.rob.head() else {
         let fe = match core.frontend.state() {

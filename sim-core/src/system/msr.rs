@@ -107,10 +107,16 @@ impl SystemState {
         }
     }
 
-    /// Set an ordinary MSR (IA32_LSTAR, IA32_STAR, ...) without executing `wrmsr`:
-    /// the state a scenario's boot code would have left.
+    /// Set an MSR without executing `wrmsr` (no checks, no side effects): the state
+    /// a scenario's boot code would have left. Reaches the ordinary MSRs
+    /// (IA32_LSTAR, IA32_STAR...) and the APIC timer (LVT timer, TSC deadline), so
+    /// a scenario can start with the timer armed.
     pub fn set_msr(&mut self, msr: u32, value: u64) {
-        self.msrs.set(msr, value);
+        match msr {
+            X2APIC_LVT_TIMER => self.apic.lvt_timer = value,
+            IA32_TSC_DEADLINE => self.apic.deadline = value,
+            _ => self.msrs.set(msr, value),
+        }
     }
 
     /// The current GS base (IA32_GS_BASE).
