@@ -31,6 +31,7 @@
 .set MEMBARRIER_IPI_SAME_MM, 0        # Linux 5.9: rq->curr->mm == current->mm
 .set MEMBARRIER_IPI_ALL_BUT_IDLE, 1   # the thread's proposal: rq->curr != rq->idle
 .set MEMBARRIER_IPI_ALL, 2            # every other CPU
+.set MEMBARRIER_IPI_SKIP_KTHREADS, 3  # rq->curr is no PF_KTHREAD and rq->curr->mm == current->mm
 
 # --- Interrupt vectors (arch/x86/include/asm/irq_vectors.h) ----------------
 .set LOCAL_TIMER_VECTOR, 0xec

@@ -124,7 +124,9 @@ ipi_sync_core:
     push rcx
     push rdx
     mfence                      # smp_mb()
+.if IPI_SYNC_CORE_SERIALIZE
     serialize                   # sync_core()
+.endif                          # (else: Linux 4.16-5.9, which relied on iretq)
     mov ecx, IPI_SYNC_CORE_VECTOR
 
 # csd_unlock() for every sender that asked this CPU for vector ecx

@@ -69,6 +69,11 @@ membarrier_private_expedited:
 .if MEMBARRIER_IPI_POLICY == MEMBARRIER_IPI_SAME_MM
     cmp qword ptr [rax + TASK_MM], rbx  # p->mm == mm: skips kernel threads on a lazy mm
     jne 3f
+.elseif MEMBARRIER_IPI_POLICY == MEMBARRIER_IPI_SKIP_KTHREADS
+    test qword ptr [rax + TASK_FLAGS], PF_KTHREAD # p->flags & PF_KTHREAD: skip, even
+    jnz 3f                              # after kthread_use_mm(mm)
+    cmp qword ptr [rax + TASK_MM], rbx
+    jne 3f
 .elseif MEMBARRIER_IPI_POLICY == MEMBARRIER_IPI_ALL_BUT_IDLE
     cmp rax, qword ptr [r13 + RQ_IDLE]  # p == rq->idle
     je 3f

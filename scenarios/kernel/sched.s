@@ -74,7 +74,9 @@ context_switch:
     mov qword ptr [rdx + TASK_ACTIVE_MM], rax
     cmp qword ptr [rsi + TASK_MM], 0
     je 1f
-    lock inc qword ptr [rax + MM_COUNT] # from user: mmgrab(prev->active_mm)
+.if LAZY_TLB_REFCOUNT
+    lock inc qword ptr [rax + MM_COUNT] # from user: mmgrab_lazy_tlb(prev->active_mm)
+.endif
     jmp 4f
 1:  mov qword ptr [rsi + TASK_ACTIVE_MM], 0 # from kernel: the reference moves to next
     jmp 4f
@@ -159,7 +161,9 @@ finish_task_switch:
     serialize                           # sync_core_before_usermode()
 2:
 .endif
-    lock dec qword ptr [rdx + MM_COUNT] # mmdrop(mm): a full barrier
+.if LAZY_TLB_REFCOUNT
+    lock dec qword ptr [rdx + MM_COUNT] # mmdrop_lazy_tlb(mm): a full barrier
+.endif
 1:  ret
 
 # yield() for kernel threads (kernel/sched/core.c): give the CPU to the next
@@ -187,7 +191,9 @@ kthread_exit:
     mov rcx, qword ptr [rax + TASK_MM]
     test rcx, rcx
     jz 1f
-    lock inc qword ptr [rcx + MM_COUNT] # exit_mm(): mmgrab(mm), the lazy reference,
+.if LAZY_TLB_REFCOUNT
+    lock inc qword ptr [rcx + MM_COUNT] # exit_mm(): mmgrab_lazy_tlb(mm), the lazy reference,
+.endif
     mov qword ptr [rax + TASK_MM], 0    # then current->mm = NULL
 1:  mov qword ptr [rax + TASK_STATE], TASK_DEAD
     call schedule

@@ -233,10 +233,11 @@ pub fn build(
 }
 
 /// The options as the kernel's `.set` constants.
-fn option_constants(options: &KernelOptions) -> [(&'static str, String); 7] {
+fn option_constants(options: &KernelOptions) -> [(&'static str, String); 9] {
     let flag = |on: bool| u8::from(on).to_string();
     let policy = match options.membarrier_ipi {
         IpiPolicy::SameMm => "MEMBARRIER_IPI_SAME_MM",
+        IpiPolicy::SkipKthreads => "MEMBARRIER_IPI_SKIP_KTHREADS",
         IpiPolicy::AllButIdle => "MEMBARRIER_IPI_ALL_BUT_IDLE",
         IpiPolicy::All => "MEMBARRIER_IPI_ALL",
     };
@@ -256,6 +257,11 @@ fn option_constants(options: &KernelOptions) -> [(&'static str, String); 7] {
             flag(options.barrier_before_rq_curr),
         ),
         ("BARRIER_AFTER_RQ_CURR", flag(options.barrier_after_rq_curr)),
+        ("LAZY_TLB_REFCOUNT", flag(options.lazy_tlb_refcount)),
+        (
+            "IPI_SYNC_CORE_SERIALIZE",
+            flag(options.ipi_sync_core_serialize),
+        ),
         (
             "TIMER_PERIOD",
             options.timer_period.unwrap_or(0).to_string(),

@@ -175,6 +175,17 @@ pub struct KernelOptions {
     pub barrier_before_rq_curr: bool,
     /// The full barrier after the store to `rq->curr` (before returning to user).
     pub barrier_after_rq_curr: bool,
+    /// The scheduler counts lazy-TLB references: `mmgrab` when a kernel thread
+    /// borrows a user mm, `mmdrop` in `finish_task_switch` when it gives it
+    /// back. Both are atomics, so on x86 the `mmdrop` is also the full barrier
+    /// after `rq->curr` that membarrier relies on when switching from a kernel
+    /// thread to a user thread. `false` models `CONFIG_MMU_LAZY_TLB_REFCOUNT=n`
+    /// (Piggin's later lazy-TLB series) without a barrier in its place.
+    pub lazy_tlb_refcount: bool,
+    /// The SYNC_CORE IPI handler runs a core-serializing instruction itself
+    /// (Linux 5.10+). `false`: it only does `smp_mb()` and relies on the return
+    /// from interrupt serializing, as Linux 4.16 to 5.9 did.
+    pub ipi_sync_core_serialize: bool,
     /// Period of the timer interrupt that calls `schedule()` (none by default).
     pub timer_period: Option<u64>,
 }
@@ -188,6 +199,8 @@ impl Default for KernelOptions {
             membarrier_self_sync: true,
             barrier_before_rq_curr: true,
             barrier_after_rq_curr: true,
+            lazy_tlb_refcount: true,
+            ipi_sync_core_serialize: true,
             timer_period: None,
         }
     }
@@ -210,6 +223,11 @@ pub enum IpiPolicy {
     /// threads running on a lazily borrowed mm are skipped).
     #[default]
     SameMm,
+    /// CPUs running a user thread of the caller's mm: every kernel thread
+    /// (`PF_KTHREAD`) is skipped, even one that did `kthread_use_mm` on the
+    /// mm, as `membarrier_global_expedited` did before Linux 5.10 and as the
+    /// thread's patches assumed ("you want to avoid IPI'ing kthreads").
+    SkipKthreads,
     /// The fix proposed in the thread: every CPU except those running the idle task.
     AllButIdle,
     /// Every other CPU.
