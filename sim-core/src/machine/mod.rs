@@ -35,6 +35,7 @@ mod predictor;
 mod retire;
 mod rob;
 mod scheduler;
+mod shared;
 mod stale;
 mod store_buffer;
 mod sysexec;
@@ -53,12 +54,13 @@ use std::collections::BTreeMap;
 
 use isa::flags::Flags;
 
-use self::core::{Core, CoreSignal, Shared, VisibleStore};
+use self::core::Core;
 use self::decode_cache::DecodeCache;
 use self::events::{Consequence, Events};
 use self::jitter::Jitter;
 use self::memsys::MemSys;
 use self::rob::loc_index;
+use self::shared::{CoreSignal, Shared, VisibleStore};
 use crate::mem::Memory;
 use crate::system::SystemState;
 
