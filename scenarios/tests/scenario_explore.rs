@@ -224,7 +224,11 @@ fn runs_that_never_halt_fail_with_their_stop_report() {
         &Expectation::FinalState("[flag]=0".into()),
         Verdict::Always,
     );
-    assert_eq!(state.runs, 0, "no final state without halting");
+    assert_eq!(
+        (state.status, state.runs),
+        (Status::Open, 0),
+        "no final state without halting"
+    );
 }
 
 #[test]

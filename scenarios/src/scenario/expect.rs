@@ -38,11 +38,11 @@ pub enum Expectation {
 impl fmt::Display for Expectation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Expectation::RunsHalt => f.write_str("runs halt"),
+            Expectation::RunsHalt => f.write_str("every run halts"),
             Expectation::StaleExecution => f.write_str("stale execution"),
             Expectation::ContractViolation => f.write_str("contract violation"),
             Expectation::FinalState(text) => write!(f, "final state `{text}`"),
-            Expectation::MaxCycles(n) => write!(f, "halts within {n} cycles"),
+            Expectation::MaxCycles(n) => write!(f, "every run halts within {n} cycles"),
         }
     }
 }
@@ -55,7 +55,8 @@ pub enum Status {
     /// The runs contradict it (the witness, if any, shows how).
     Fail,
     /// Not contradicted, but the runs are too few to establish it: a single run,
-    /// or an exploration cancelled before its last seed.
+    /// an exploration cancelled before its last seed, or (final-state
+    /// conditions) no run that halted.
     Open,
 }
 
@@ -175,6 +176,8 @@ fn judge(
     };
     let status = match (settled_by_one, complete) {
         (true, _) => settled_status,
+        // Nothing to judge over (no run halted): the runs' own failure says why.
+        (false, _) if total == 0 => Status::Open,
         (false, false) => Status::Open,
         (false, true) if verdict == Verdict::Possible => Status::Fail,
         (false, true) => Status::Pass,
