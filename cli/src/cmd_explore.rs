@@ -61,6 +61,14 @@ Progress is shown on stderr when it is a terminal. Ctrl-C stops starting runs
 and reports the finished ones (what they cannot settle is OPEN); press it
 again to quit at once.
 
+JSON (--format json): {scenario, path, seeds, cancelled, passed, configurations:
+[{variant, seeds: {start, end}, runs, complete, stale_runs, violation_runs,
+unfinished_runs, outcomes: [{stop, stale, violation, conditions: [{condition,
+holds}], runs, witness}], expectations: [{expectation (runs_halt,
+stale_execution, contract_violation, final_state with condition, max_cycles
+with limit), verdict, status (PASS, FAIL, OPEN), seen, runs, witness}]}]};
+a witness is {seed, cycles, first_stale, first_violation} (cycles or null).
+
 Exit status: 0 when every expectation of every configuration passes; 1 when one
 fails; 130 when cancelled with nothing failed; 2 for bad input.
 

@@ -94,6 +94,17 @@ A single run settles only part of a scenario's expectations: a `Possible` seen
 passes, an `Impossible` seen or an `Always` missed fails, the rest stays OPEN
 (use `synclab explore` to judge them over many seeds).
 
+JSON (--format json): {run (what was run: program and flags, or scenario, path,
+variant), seed, stop: {kind (halted, cycle-limit, watchdog, fault), description},
+cycles, per_core: [{retired, cycles, ipc, mispredicts, machine_clears,
+serializations, serializations_by_reason: {reason: count}, ipis_sent,
+ipis_received, interrupts, exceptions, stale_executions, contract_violations,
+registers: {rax: value, ...}, ...}], ipis: [{from, to, vector, sent, arrived,
+taken}], stale_executions: [{core, ip, cycle, executed, memory, writer,
+visible_at, contracts_broken: [name]}], contract_violations: [{contract, core,
+ip, cycle, passed_at}], final_state: [{condition, holds}]}, and for a scenario
+expectations: [...] as `synclab explore --help` describes.
+
 Examples:
   synclab run examples/xmc.s --ifetch lazy
   synclab run examples/sb.s --jitter 400 --seed 1 --format json

@@ -39,7 +39,7 @@ use crate::diagnostics::CliError;
 pub enum Format {
     /// Readable text.
     Text,
-    /// JSON for programs (the layout is described in each command's `--help`).
+    /// JSON for programs (each command's `--help` describes its layout).
     Json,
 }
 
