@@ -16,6 +16,7 @@ use scenarios::scenario::{self, Configuration, check, explore};
 use serde_json::json;
 
 use crate::Format;
+use crate::cmd_run_scenario::named_configuration;
 use crate::diagnostics::CliError;
 use crate::report_checks::{Replay, any_failed};
 use crate::report_explore;
@@ -90,7 +91,7 @@ pub fn run(args: &ExploreArgs) -> Result<ExitCode, CliError> {
     }
     let scenario = scenario::load(&args.file)?;
     let configurations: Vec<&Configuration> = match &args.variant {
-        Some(name) => vec![scenario.configuration(Some(name))?],
+        Some(name) => vec![named_configuration(&scenario, &args.file, name)?],
         None => scenario.configurations().iter().collect(),
     };
     let seeds = args.seeds.unwrap_or(scenario.scenario.explore.seeds);

@@ -1,6 +1,7 @@
 //! `synclab run SCENARIO.ron`: run one configuration of a scenario (or each) once
 //! with one seed, and say what the run settles about its expectations.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use scenarios::scenario::{self, Configuration, LoadedScenario, check_run, run_once};
@@ -107,5 +108,27 @@ fn chosen<'a>(
             format!("--variant NAME ({}), or --all-variants", names.join(", ")),
         ));
     }
-    Ok(vec![scenario.configuration(args.variant.as_deref())?])
+    match &args.variant {
+        Some(name) => Ok(vec![named_configuration(scenario, &args.file, name)?]),
+        None => Ok(vec![scenario.configuration(None)?]),
+    }
+}
+
+/// The configuration of variant `name` of the scenario read from `path`.
+pub fn named_configuration<'a>(
+    scenario: &'a LoadedScenario,
+    path: &Path,
+    name: &str,
+) -> Result<&'a Configuration, CliError> {
+    if scenario
+        .configurations()
+        .iter()
+        .all(|c| c.variant.is_none())
+    {
+        return Err(CliError::bad_input(
+            format!("{} has no variants", path.display()),
+            "drop --variant: the scenario's one configuration is its base",
+        ));
+    }
+    Ok(scenario.configuration(Some(name))?)
 }

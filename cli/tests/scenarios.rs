@@ -228,6 +228,9 @@ fn scenario_mistakes_are_bad_input_with_locations() {
     let out = synclab(&["run", &sb, "--variant", "fenced", "--jitter", "5"]);
     assert_eq!(out.status.code(), Some(2), "program flags are refused");
     assert!(stderr(&out).contains("--jitter applies to assembly programs"));
+    let out = synclab(&["explore", &scenario("spin.ron"), "--variant", "fenced"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("spin.ron has no variants"));
     let out = synclab(&["run", "examples/sb.s", "--variant", "relaxed"]);
     assert_eq!(out.status.code(), Some(2));
     let out = synclab(&["explore", &sb, "--seeds", "0"]);
