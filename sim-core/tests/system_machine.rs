@@ -222,15 +222,8 @@ fn return_to_user(ret_path: &str, config: MachineConfig) -> (u64, BTreeMap<Seria
     let mut m = machine(&src, 2, &[], config);
     let out = m.run();
     assert_eq!(out.stop, StopReason::AllHalted, "{ret_path}");
-    assert_eq!(
-        m.system(1).cpl(),
-        0,
-        "the second syscall entered the kernel"
-    );
-    (
-        m.regs(1)[3],
-        out.per_core[1].serializations_by_reason.clone(),
-    )
+    assert_eq!(m.system(1).cpl(), 0, "the second syscall entered the kernel");
+    (m.regs(1)[3], out.per_core[1].serializations_by_reason.clone())
 }
 
 /// `iretq` from the kernel to the user task at RCX with user selectors.
@@ -247,10 +240,7 @@ fn sysret_does_not_serialize_iret_and_pti_do() {
     let lazy = |seed| jittered(seed, IfetchCoherence::Lazy);
     let sysret: Vec<_> = (0..8).map(|s| return_to_user("sysretq", lazy(s))).collect();
     assert!(sysret.iter().any(|r| r.0 == 1), "stale code after sysretq");
-    assert!(
-        sysret.iter().all(|r| r.1.is_empty()),
-        "sysretq never serializes"
-    );
+    assert!(sysret.iter().all(|r| r.1.is_empty()), "sysretq never serializes");
     for seed in 0..8 {
         let (value, serial) = return_to_user(IRET_TO_USER, lazy(seed));
         assert_eq!(value, 2, "iretq serializes (seed {seed})");
