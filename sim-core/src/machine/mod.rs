@@ -455,6 +455,13 @@ impl Machine {
         &self.stale
     }
 
+    /// Turn tracing on or off before [`Machine::run`], for machines built by code
+    /// that chose the rest of the configuration (a scenario's builder): the same
+    /// run with and without a trace is then one build away.
+    pub fn set_tracing(&mut self, on: bool) {
+        self.config.trace = on;
+    }
+
     /// The trace recorded so far (empty unless `config.trace`); leaves it empty.
     pub fn take_trace(&mut self) -> Vec<TraceEvent> {
         std::mem::take(&mut self.trace)
