@@ -8,16 +8,8 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use scenarios::litmus::{self, LitmusError, LitmusExecutor, MachineExecutor, ScExecutor};
 
+use crate::Format;
 use crate::diagnostics::{CliError, SourceError};
-
-/// Output format of reports.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// A herd7-like histogram per test.
-    Text,
-    /// One JSON object per test, in a JSON array.
-    Json,
-}
 
 /// Which machine runs the tests.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -41,7 +33,8 @@ pub struct LitmusArgs {
     /// First seed.
     #[arg(long, default_value_t = 0, value_name = "S")]
     pub seed: u64,
-    /// Report format.
+    /// Report format: `text`, a herd7-like histogram per test; `json`, one object
+    /// per test in a JSON array.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Execution model.

@@ -79,6 +79,14 @@ impl From<SourceError> for CliError {
     }
 }
 
+impl From<scenarios::scenario::ScenarioError> for CliError {
+    /// A scenario that does not load (or names a variant it lacks) is bad input,
+    /// rendered by the loader with the offending text underlined.
+    fn from(e: scenarios::scenario::ScenarioError) -> CliError {
+        CliError::BadInput(e.to_report())
+    }
+}
+
 /// Read a file named on the command line, as a bad-input error if it can't be read.
 pub fn read_input(path: &std::path::Path) -> Result<String, CliError> {
     std::fs::read_to_string(path).map_err(|e| {

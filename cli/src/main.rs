@@ -17,17 +17,31 @@ macro_rules! out {
 mod cmd_asm;
 mod cmd_bench;
 mod cmd_disasm;
+mod cmd_explore;
 mod cmd_export;
 mod cmd_litmus;
 mod cmd_run;
+mod cmd_run_scenario;
 mod diagnostics;
+mod report_checks;
+mod report_explore;
+mod report_run;
 mod trace_file;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::diagnostics::CliError;
+
+/// How reports are printed (`--format`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Readable text.
+    Text,
+    /// JSON for programs (each command's `--help` describes its layout).
+    Json,
+}
 
 /// synclab: a cycle-approximate multicore x86 simulator for memory-ordering and
 /// instruction-fetch synchronisation (cross-modifying code, membarrier, SYSRET vs IRET).
@@ -44,8 +58,12 @@ enum Command {
     Asm(cmd_asm::AsmArgs),
     /// Disassemble a flat binary file to Intel syntax.
     Disasm(cmd_disasm::DisasmArgs),
-    /// Run a program and print each core's final state.
+    /// Run a program (`.s`) or a scenario (`.ron`) once: per-core counters, IPIs,
+    /// stale executions and broken contracts, final state, expectations.
     Run(cmd_run::RunArgs),
+    /// Run every configuration of a scenario over many seeds in parallel: the
+    /// outcomes with their shortest witnesses, and each expectation PASS/FAIL.
+    Explore(cmd_explore::ExploreArgs),
     /// Run herd7 litmus tests many times and check the outcomes against x86-TSO.
     Litmus(cmd_litmus::LitmusArgs),
     /// Measure simulation speed (simulated MIPS, tracing off and on).
@@ -61,6 +79,7 @@ fn main() -> ExitCode {
         Command::Asm(args) => cmd_asm::run(&args),
         Command::Disasm(args) => cmd_disasm::run(&args),
         Command::Run(args) => cmd_run::run(&args),
+        Command::Explore(args) => cmd_explore::run(&args),
         Command::Litmus(args) => cmd_litmus::run(&args),
         Command::Bench(args) => cmd_bench::run(&args),
         Command::Export(args) => cmd_export::run(&args),

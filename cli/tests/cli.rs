@@ -1,32 +1,8 @@
 //! End-to-end tests of the `synclab` binary: exit codes, error reports, outputs.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn synclab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_synclab"))
-        .args(args)
-        .current_dir(workspace())
-        .output()
-        .expect("the synclab binary runs")
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// A directory of this test process's own files.
-fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("synclab-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-fn temp_file(name: &str, contents: &str) -> PathBuf {
-    let path = temp_dir().join(name);
-    std::fs::write(&path, contents).expect("temp file");
-    path
-}
+use common::{synclab, temp_dir, temp_file, workspace};
 
 #[test]
 fn bad_assembly_exits_2_with_location_and_hint() {

@@ -5,8 +5,8 @@
 //! `core1`, ... mark each core's entry point. A program without them runs on one core
 //! from `_start`, or from the first byte of `.text` when there is no `_start`.
 
-use isa::asm::Program;
-use sim_core::machine::{CoreInit, Machine, MachineConfig};
+use isa::asm::{Program, SYNC_POINT_PREFIX};
+use sim_core::machine::{Contract, CoreInit, Machine, MachineConfig};
 use sim_core::mem::Memory;
 
 /// Where the stack of core `i` starts: `STACK_TOP - i * STACK_STRIDE` (grows down).
@@ -85,6 +85,22 @@ pub fn single_core_entry(program: &Program) -> Option<u64> {
     })
 }
 
+/// One contract per `.sync_point NAME` of `program`, named `NAME`: a plain
+/// program's sync points are promises too, checked like a scenario's contracts.
+pub fn sync_point_contracts(program: &Program) -> Vec<Contract> {
+    program
+        .symbols
+        .iter()
+        .filter_map(|(symbol, &sync_point)| {
+            let name = symbol.strip_prefix(SYNC_POINT_PREFIX)?;
+            Some(Contract {
+                name: name.to_string(),
+                sync_point,
+            })
+        })
+        .collect()
+}
+
 fn entry_points(program: &Program) -> Result<Vec<u64>, LoadError> {
     let numbered: Vec<(usize, u64)> = program
         .symbols
@@ -133,6 +149,16 @@ mod tests {
             0xf4,
             "hlt byte loaded"
         );
+    }
+
+    #[test]
+    fn every_sync_point_is_a_contract() {
+        let p = assemble("core0:\n nop\n.sync_point published\n hlt\n.sync_point done\n nop\n");
+        let contracts = sync_point_contracts(&p);
+        let names: Vec<&str> = contracts.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["done", "published"]);
+        assert_eq!(contracts[1].sync_point, p.symbol("core0").unwrap() + 1);
+        assert!(sync_point_contracts(&assemble("hlt\n")).is_empty());
     }
 
     #[test]

@@ -97,54 +97,6 @@ pub(crate) fn display_symbol(name: &str) -> String {
     }
 }
 
-/// Directives accepted and ignored (symbol visibility, file metadata).
-const IGNORED_DIRECTIVES: &[&str] = &[
-    ".globl", ".global", ".type", ".size", ".file", ".ident", ".local", ".weak", ".hidden",
-    ".code64",
-];
-
-/// Every directive, for "did you mean" hints.
-const DIRECTIVES: &[&str] = &[
-    ".intel_syntax",
-    ".text",
-    ".data",
-    ".bss",
-    ".section",
-    ".base",
-    ".org",
-    ".align",
-    ".balign",
-    ".p2align",
-    ".byte",
-    ".word",
-    ".short",
-    ".value",
-    ".long",
-    ".int",
-    ".quad",
-    ".2byte",
-    ".4byte",
-    ".8byte",
-    ".ascii",
-    ".asciz",
-    ".string",
-    ".zero",
-    ".fill",
-    ".rept",
-    ".endr",
-    ".if",
-    ".ifdef",
-    ".ifndef",
-    ".elseif",
-    ".else",
-    ".endif",
-    ".skip",
-    ".space",
-    ".equ",
-    ".set",
-    ".sync_point",
-];
-
 /// Parses a whole source text. Keeps the constants defined so far, so that
 /// operands can be classified the way GNU `as` does in its single pass.
 pub(crate) struct Parser {
@@ -438,7 +390,7 @@ impl Parser {
                 )
                 .with_hint("put the label before it on a line of its own"));
             }
-            _ if IGNORED_DIRECTIVES.contains(&name) => {
+            _ if table::IGNORED_DIRECTIVES.contains(&name) => {
                 while cursor.next().is_some() {}
                 return Ok(None);
             }
@@ -556,7 +508,7 @@ impl Parser {
             }
             _ => {
                 let error = SpanError::new(span, format!("unknown directive `{name}`"));
-                return Err(match nearest(name, DIRECTIVES.iter().copied()) {
+                return Err(match nearest(name, table::DIRECTIVES.iter().copied()) {
                     Some(near) => error.with_hint(format!("did you mean `{near}`?")),
                     None => error,
                 });

@@ -119,3 +119,51 @@ static ALL_MNEMONICS: LazyLock<Vec<String>> = LazyLock::new(|| {
 pub(crate) fn all_mnemonics() -> impl Iterator<Item = &'static str> {
     ALL_MNEMONICS.iter().map(String::as_str)
 }
+
+/// Directives accepted and ignored (symbol visibility, file metadata).
+pub(crate) const IGNORED_DIRECTIVES: &[&str] = &[
+    ".globl", ".global", ".type", ".size", ".file", ".ident", ".local", ".weak", ".hidden",
+    ".code64",
+];
+
+/// Every directive, for "did you mean" hints.
+pub(crate) const DIRECTIVES: &[&str] = &[
+    ".intel_syntax",
+    ".text",
+    ".data",
+    ".bss",
+    ".section",
+    ".base",
+    ".org",
+    ".align",
+    ".balign",
+    ".p2align",
+    ".byte",
+    ".word",
+    ".short",
+    ".value",
+    ".long",
+    ".int",
+    ".quad",
+    ".2byte",
+    ".4byte",
+    ".8byte",
+    ".ascii",
+    ".asciz",
+    ".string",
+    ".zero",
+    ".fill",
+    ".rept",
+    ".endr",
+    ".if",
+    ".ifdef",
+    ".ifndef",
+    ".elseif",
+    ".else",
+    ".endif",
+    ".skip",
+    ".space",
+    ".equ",
+    ".set",
+    ".sync_point",
+];

@@ -6,7 +6,10 @@
 //! [`ScenarioError`] at `file:line:col` with a hint, renderable by `miette`.
 //! [`LoadedScenario::build`] then gives a machine ready to run, and a
 //! [`FinalStateCondition`] says whether a finished run ended in a given state.
-//! `docs/scenario-format.md` describes the format.
+//! [`run_once`] runs a configuration once into a [`RunReport`]; [`explore`] runs
+//! it over many seeds in parallel into an [`Exploration`] (a histogram of
+//! outcomes with their smallest witnesses); [`check`] judges the configuration's
+//! expectations against it. `docs/scenario-format.md` describes the format.
 //!
 //! ```
 //! use scenarios::scenario::load_str;
@@ -32,17 +35,25 @@ mod build;
 mod condition;
 mod document;
 mod error;
+mod expect;
+mod explore;
 mod kernel_asm;
 mod knobs;
 mod load;
 mod parse;
 mod resolve;
 mod ron_tree;
+mod run;
 pub mod schema;
 mod validate;
 mod variant;
 
 pub use condition::FinalStateCondition;
 pub use error::{ScenarioError, SourceFile};
+pub use expect::{Check, Expectation, Status, check, check_run, check_runs};
+pub use explore::{Exploration, OutcomeCount, RunSummary, Witness, explore, shortest};
 pub use load::{Configuration, LoadedScenario, load, load_str};
 pub use resolve::{BareMetal, CoreSetup, DEFAULT_KERNEL_STACK_STRIDE, Event};
+pub use run::{
+    ConditionResult, NamedViolation, Outcome, RunReport, StopKind, describe_stop, run_once,
+};

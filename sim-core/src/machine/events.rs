@@ -3,7 +3,7 @@
 //! cross-modifying-code contracts checked against every stale execution.
 
 use super::StaleExecution;
-use super::core::CoreSignal;
+use super::shared::CoreSignal;
 use crate::system::Ipi;
 
 /// When a scheduled interrupt is raised.

@@ -6,9 +6,10 @@ use isa::reg::Width;
 use isa::uop::{FenceKind, Loc, MemAccess};
 
 use super::config::IfetchCoherence;
-use super::core::{Core, Flush, FlushCause, LoadStart, Shared, VisibleStore};
+use super::core::{Core, Flush, FlushCause, LoadStart};
 use super::memsys::{Acquire, Read, lines_of};
 use super::rob::{Inputs, RobEntry, Wait};
+use super::shared::{Shared, VisibleStore};
 use super::store_buffer::{Overlap, overlap};
 use super::trace::{ClearReason, Stage, TraceEvent};
 use crate::mem::Memory;

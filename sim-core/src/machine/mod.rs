@@ -35,6 +35,7 @@ mod predictor;
 mod retire;
 mod rob;
 mod scheduler;
+mod shared;
 mod stale;
 mod store_buffer;
 mod sysexec;
@@ -53,12 +54,13 @@ use std::collections::BTreeMap;
 
 use isa::flags::Flags;
 
-use self::core::{Core, CoreSignal, Shared, VisibleStore};
+use self::core::Core;
 use self::decode_cache::DecodeCache;
 use self::events::{Consequence, Events};
 use self::jitter::Jitter;
 use self::memsys::MemSys;
 use self::rob::loc_index;
+use self::shared::{CoreSignal, Shared, VisibleStore};
 use crate::mem::Memory;
 use crate::system::SystemState;
 
@@ -451,6 +453,13 @@ impl Machine {
     /// tracing on or off: they are what synclab exists to show).
     pub fn stale_executions(&self) -> &[StaleExecution] {
         &self.stale
+    }
+
+    /// Turn tracing on or off before [`Machine::run`], for machines built by code
+    /// that chose the rest of the configuration (a scenario's builder): the same
+    /// run with and without a trace is then one build away.
+    pub fn set_tracing(&mut self, on: bool) {
+        self.config.trace = on;
     }
 
     /// The trace recorded so far (empty unless `config.trace`); leaves it empty.

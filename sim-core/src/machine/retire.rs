@@ -4,10 +4,11 @@
 use isa::class::InstClass;
 use isa::uop::{Loc, UopKind};
 
-use super::core::{Core, CoreSignal, Flush, FlushCause, Shared, record_of};
+use super::core::{Core, Flush, FlushCause, record_of};
 use super::decode_cache::InstId;
 use super::memsys::{LINE, line_of};
 use super::rob::loc_index;
+use super::shared::{CoreSignal, Shared};
 use super::stale::{self, Retiring};
 use super::store_buffer::SbEntry;
 use super::sysexec::SysFlow;

@@ -14,8 +14,9 @@ use isa::flags::Flags;
 use isa::reg::{Gpr, Width};
 use isa::uop::SysOp;
 
-use super::core::{Core, CoreSignal, Flush, FlushCause, Shared};
+use super::core::{Core, Flush, FlushCause};
 use super::rob::loc_index;
+use super::shared::{CoreSignal, Shared};
 use super::store_buffer::{Overlap, SbEntry, StoreBuffer};
 use super::trace::TraceEvent;
 use crate::mem::Memory;
