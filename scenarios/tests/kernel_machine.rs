@@ -215,6 +215,7 @@ fn same_mm_skips_a_kernel_thread_that_all_but_idle_interrupts() {
     let vector_of = |program: &Program| vector(program, "IPI_MB_VECTOR");
     for (policy, interrupted) in [
         (IpiPolicy::SameMm, false),
+        (IpiPolicy::SkipKthreads, false),
         (IpiPolicy::AllButIdle, true),
         (IpiPolicy::All, true),
     ] {

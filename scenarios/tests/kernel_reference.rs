@@ -355,6 +355,29 @@ fn a_kernel_thread_borrows_the_previous_mm_lazily() {
 }
 
 #[test]
+fn without_lazy_tlb_refcount_lazy_references_are_not_counted() {
+    // The same switches as above with CONFIG_MMU_LAZY_TLB_REFCOUNT=n: no
+    // mmgrab when k borrows mm 1, no mmdrop in finish_task_switch, no lazy
+    // reference at exit, so mm_count keeps its one initial reference (and
+    // finish_task_switch loses the full barrier of its atomic).
+    let tasks = [user("a", 1), kthread("k"), user("b", 1)];
+    for (refcount, count) in [(true, 2), (false, 1)] {
+        let options = KernelOptions {
+            lazy_tlb_refcount: refcount,
+            ..KernelOptions::default()
+        };
+        let (cpu, program) = run(&options, &tasks, LAZY_KTHREAD);
+        let mm1 = program.symbol("mm_1").unwrap();
+        let mm_count = constant(&program, "MM_COUNT");
+        assert_eq!(
+            cpu.mem.read(mm1 + mm_count, Width::B8),
+            count,
+            "lazy_tlb_refcount: {refcount}"
+        );
+    }
+}
+
+#[test]
 fn finish_task_switch_syncs_the_core_after_a_lazy_kernel_thread_when_enabled() {
     // membarrier_mm_sync_core_before_usermode runs when a task on mm 1
     // (registered for SYNC_CORE) follows a task that ran lazily on mm 1:

@@ -37,7 +37,8 @@ pub struct LoadedScenario {
 pub struct Configuration {
     /// The variant's name; `None` for the base scenario.
     pub variant: Option<String>,
-    /// The assembled program (after the variant's defines).
+    /// The assembled program (after the variant's defines; for kernel
+    /// scenarios inside the kernel's prologue and epilogue).
     pub program: Program,
     /// The machine, with the scenario's default seed.
     pub config: MachineConfig,
