@@ -37,7 +37,7 @@ pub struct RunArgs {
     /// is a contract: after the writer passes it, no core may execute bytes older
     /// than the writer's stores before it.
     pub file: PathBuf,
-    /// Scenario only: the variant to run (required when the scenario has variants).
+    /// Scenario only: the variant to run (default: the first one the scenario lists).
     #[arg(long, value_name = "NAME", conflicts_with = "all_variants")]
     pub variant: Option<String>,
     /// Scenario only: run every configuration (each variant, or the base), one

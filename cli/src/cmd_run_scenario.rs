@@ -98,15 +98,17 @@ fn chosen<'a>(
         .iter()
         .any(|c| c.variant.is_some());
     if args.variant.is_none() && has_variants {
-        let names: Vec<&str> = scenario
-            .configurations()
-            .iter()
-            .map(Configuration::name)
-            .collect();
-        return Err(CliError::bad_input(
-            format!("{} has variants: choose one", args.file.display()),
-            format!("--variant NAME ({}), or --all-variants", names.join(", ")),
-        ));
+        // The first variant is the one a scenario's header presents first (the
+        // library puts the bug there): run it and say how to get the others.
+        let all = scenario.configurations();
+        let names: Vec<&str> = all.iter().map(Configuration::name).collect();
+        eprintln!(
+            "note: running variant `{}` of {}; the others: --variant NAME ({}) or --all-variants",
+            names[0],
+            args.file.display(),
+            names[1..].join(", ")
+        );
+        return Ok(vec![&all[0]]);
     }
     match &args.variant {
         Some(name) => Ok(vec![named_configuration(scenario, &args.file, name)?]),

@@ -220,8 +220,12 @@ fn scenario_mistakes_are_bad_input_with_locations() {
     }
     let sb = scenario("sb.ron");
     let out = synclab(&["run", &sb]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--variant NAME (relaxed, fenced), or --all-variants"));
+    assert!(
+        stderr(&out).contains("running variant `relaxed`")
+            && stderr(&out).contains("--variant NAME (fenced) or --all-variants"),
+        "without --variant the first variant runs, and the others are named"
+    );
+    assert!(stdout(&out).contains("(relaxed), seed"));
     let out = synclab(&["explore", &sb, "--variant", "fence"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains(r#"did you mean "fenced"?"#));
