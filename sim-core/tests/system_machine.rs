@@ -488,3 +488,63 @@ fn icache_size_and_prefetch_depth_change_how_long_stale_bytes_survive() {
     let (shallow, deep) = (depth(2), depth(32));
     assert!(shallow < deep, "prefetch 2: {shallow}, prefetch 32: {deep}");
 }
+
+/// Core 1 runs the patched code, sleeps until core 0's IPI (sent after the patch),
+/// returns from the handler with a non-serializing `iretq` and runs the code
+/// again: only a serializing interrupt delivery refetches it.
+fn patched_then_interrupted(delivery_serializing: bool, seed: u64) -> u64 {
+    let src = "
+    core0:
+        mov ecx, 200
+    0:  dec ecx
+        jnz 0b
+        mov byte ptr [rip + patched + 1], 2
+        mfence
+        mov ecx, 0x830
+        mov edx, 1
+        mov eax, 0xf0
+        wrmsr
+        hlt
+    core1:
+        call patched
+        hlt
+        call patched
+        mov ebx, eax
+        cli
+        hlt
+    handler:
+        mov ecx, 0x80b
+        xor eax, eax
+        xor edx, edx
+        wrmsr
+        iretq
+    patched:
+        mov eax, 1
+        ret";
+    let config = MachineConfig {
+        system: SystemConfig {
+            iret_serializing: false,
+            ..SystemConfig::default()
+        },
+        interrupt_delivery_serializing: delivery_serializing,
+        ..jittered(seed, IfetchCoherence::Lazy)
+    };
+    let mut m = machine(src, 2, &[(0xf0, "handler")], config);
+    m.set_flags(1, Flags::IF);
+    let out = m.run();
+    assert_eq!(out.stop, StopReason::AllHalted);
+    let serialized = out.per_core[1]
+        .serializations_by_reason
+        .get(&SerializeReason::InterruptDelivery);
+    assert_eq!(serialized.is_some(), delivery_serializing);
+    m.regs(1)[3]
+}
+
+#[test]
+fn interrupt_delivery_serializes_only_when_configured() {
+    let stale = (0..8).filter(|&s| patched_then_interrupted(false, s) == 1);
+    assert!(stale.count() > 0, "delivery is not serializing by default");
+    for seed in 0..8 {
+        assert_eq!(patched_then_interrupted(true, seed), 2, "seed {seed}");
+    }
+}
