@@ -7,7 +7,10 @@
 //! kernel threads, `finish_task_switch` with the optional
 //! `membarrier_mm_sync_core_before_usermode`, return to user mode through
 //! SYSRET or IRET, `kthread_use_mm`, and `membarrier(2)` with its IPI policies.
-//! Each routine's comment names the Linux function it models.
+//! Each routine's comment names the Linux function it models. Tasks can block
+//! (`SYS_BLOCK`, `block`) and be woken or blocked by a scenario's `Wake` and
+//! `Block` events, which [`KernelImage::task_request`] turns into an interrupt
+//! to the task's CPU.
 //!
 //! [`build`] turns [`KernelOptions`], tasks and CPUs into a [`KernelImage`]:
 //! assembly to put before the scenario's program (constants and options) and
