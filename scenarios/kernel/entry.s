@@ -260,7 +260,10 @@ irq_exit:
 # so requests never wait in a list, and two requests pending at once are taken
 # by vector priority (Block before Wake); the same request twice while pending
 # is taken once (the IRR has one bit per vector), which changes nothing since
-# each request is idempotent.
+# each request is idempotent. Unlike Linux, where a wakeup from a CPU sharing
+# the last-level cache takes the target's rq lock instead of sending an IPI
+# (ttwu_queue_cond), every request interrupts the target CPU, and the
+# handler's iretq serializes it (with iret_serializing).
 #
 # irq_entries_start (arch/x86/entry/entry_64.S) for these vectors: entry stub
 # r pushes r (0 to 2 * MAX_RQ_TASKS - 1: wakes of slots 0-15, then blocks) and
