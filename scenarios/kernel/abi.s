@@ -7,6 +7,10 @@
 
 # --- System calls (arch/x86/entry/syscalls/syscall_64.tbl) -----------------
 .set SYS_SCHED_YIELD, 24
+# SYS_BLOCK sleeps until a `Wake` event of the scenario wakes the task. It has
+# the number of pause(2), which also sleeps in TASK_INTERRUPTIBLE until
+# something from outside (there a signal) wakes it; it returns 0.
+.set SYS_BLOCK, 34
 .set SYS_EXIT, 60
 .set SYS_MEMBARRIER, 324
 
@@ -63,17 +67,28 @@
 .set MAX_CPUS, 16
 .set MAX_RQ_TASKS, 16
 
+# --- Task request vectors -----------------------------------------------------
+# The scenario's `Wake` and `Block` events: one vector per runqueue slot and
+# request (Linux has one RESCHEDULE_VECTOR, 0xfd, and a per-CPU wake list the
+# waker fills; here the vector itself says which task and what to do, see
+# task_request_interrupt in entry.s). Wake of slot i is TASK_WAKE_VECTOR + i,
+# Block of slot i TASK_BLOCK_VECTOR + i.
+.set TASK_WAKE_VECTOR, 0xc0
+.set TASK_BLOCK_VECTOR, TASK_WAKE_VECTOR + MAX_RQ_TASKS
+.set TASK_REQUEST_ENTRY_SIZE, 8       # bytes of each entry stub (Linux: IDT_ALIGN)
+
 # --- struct task_struct (include/linux/sched.h), at the bottom of its stack --
 .set TASK_PCPU, 0          # this task's CPU: its per-CPU area (same offset as PCPU_SELF)
 .set TASK_SP, 8            # saved kernel rsp while switched out (thread.sp)
 .set TASK_MM, 16           # struct mm_struct *mm; 0 for kernel threads
 .set TASK_ACTIVE_MM, 24    # the mm whose page tables are loaded while it runs
 .set TASK_FLAGS, 32        # PF_* flags
-.set TASK_STATE, 40        # TASK_RUNNING or TASK_DEAD
+.set TASK_STATE, 40        # TASK_RUNNING, TASK_INTERRUPTIBLE or TASK_DEAD
 .set TASK_ID, 48           # index in the scenario's task list
 .set PF_IDLE, 0x2
 .set PF_KTHREAD, 0x200000
-.set TASK_RUNNING, 0
+.set TASK_RUNNING, 0           # running or runnable: pick_next_task may pick it
+.set TASK_INTERRUPTIBLE, 1     # blocked until woken (SYS_BLOCK, block, a Block event)
 .set TASK_DEAD, 0x80
 
 # --- struct mm_struct --------------------------------------------------------

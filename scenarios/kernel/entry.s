@@ -46,6 +46,8 @@ entry_SYSCALL_64:
     je 2f
     cmp rax, SYS_EXIT
     je 3f
+    cmp rax, SYS_BLOCK
+    je 4f
     mov rax, -ENOSYS
     jmp syscall_exit_to_user_mode
 1:  call sys_sched_yield
@@ -53,6 +55,8 @@ entry_SYSCALL_64:
 2:  call sys_membarrier
     jmp syscall_exit_to_user_mode
 3:  call sys_exit                 # never returns
+4:  call sys_block
+    jmp syscall_exit_to_user_mode
 
 # syscall_exit_to_user_mode + the return instruction (entry_64.S:
 # syscall_return_via_sysret, or swapgs_restore_regs_and_return_to_usermode
@@ -164,8 +168,9 @@ ack_apic_irq:
 # cycles ahead and, when it interrupted user mode, preempt (the scheduler tick
 # and the need_resched check of exit_to_user_mode_loop). Kernel code is not
 # preempted: kernel threads call yield themselves. The tick stops once the CPU
-# runs its idle task (NO_HZ_IDLE; nothing in this kernel wakes a task up), so
-# a run can end with every CPU halted.
+# runs its idle task (NO_HZ_IDLE), so a run can end with every CPU halted; a
+# Wake event that takes the CPU out of idle restarts it
+# (task_request_interrupt).
 apic_timer_interrupt:
     push rax
     push rcx
@@ -176,42 +181,11 @@ apic_timer_interrupt:
     mov rax, qword ptr [rax]
     mov rcx, qword ptr [rax + RQ_CURR]
     cmp rcx, qword ptr [rax + RQ_IDLE]
-    je 2f                               # tick_nohz_idle_stop_tick()
+    je irq_exit                         # tick_nohz_idle_stop_tick()
     call lapic_next_deadline
     test byte ptr [rsp + 32], 3         # the interrupted CS: user mode?
-    jz 2f
-    # From user mode we are on the entry stack: move the three saved registers
-    # and the IRET frame (8 words) to the top of the task's kernel stack
-    # (sync_regs), so that schedule() can switch away from it.
-    mov rax, rsp
-    and rax, THIS_CPU_MASK
-    mov rax, qword ptr [rax]
-    mov rax, qword ptr [rax + PCPU_TOP_OF_STACK]
-    sub rax, 64
-    xor ecx, ecx
-1:  mov rdx, qword ptr [rsp + rcx]
-    mov qword ptr [rax + rcx], rdx
-    add rcx, 8
-    cmp rcx, 64
-    jne 1b
-    mov rsp, rax
-    push rsi                            # the other caller-saved registers;
-    push rdi                            # schedule() keeps the callee-saved ones
-    push r8
-    push r9
-    push r10
-    push r11
-    call schedule
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rdi
-    pop rsi
-2:  pop rdx
-    pop rcx
-    pop rax
-    iretq
+    jz irq_exit
+    jmp irq_exit_schedule
 
 # lapic_next_deadline (arch/x86/kernel/apic/apic.c): TSC-deadline mode, the
 # next tick TIMER_PERIOD cycles from now. Clobbers rax, rcx, rdx.
@@ -230,3 +204,131 @@ lapic_next_deadline:
     wrmsr
     ret
 .endif
+
+# The end of a handler that pushed rax, rcx, rdx and sent its EOI, with
+# need_resched set: schedule() before returning, as exit_to_user_mode_loop
+# does from user mode and preempt_schedule_irq (CONFIG_PREEMPT) from kernel
+# mode (arch/x86/entry/common.c, kernel/entry/common.c irqentry_exit).
+irq_exit_schedule:
+    test byte ptr [rsp + 32], 3         # the interrupted CS: user mode?
+    jz 2f
+    # From user mode we are on the entry stack: move the three saved registers
+    # and the IRET frame (8 words) to the top of the task's kernel stack
+    # (sync_regs), so that schedule() can switch away from it. From kernel
+    # mode we already are on the interrupted task's kernel stack.
+    mov rax, rsp
+    and rax, THIS_CPU_MASK
+    mov rax, qword ptr [rax]
+    mov rax, qword ptr [rax + PCPU_TOP_OF_STACK]
+    sub rax, 64
+    xor ecx, ecx
+1:  mov rdx, qword ptr [rsp + rcx]
+    mov qword ptr [rax + rcx], rdx
+    add rcx, 8
+    cmp rcx, 64
+    jne 1b
+    mov rsp, rax
+2:  push rsi                            # the other caller-saved registers;
+    push rdi                            # schedule() keeps the callee-saved ones
+    push r8
+    push r9
+    push r10
+    push r11
+    call schedule
+    pop r11
+    pop r10
+    pop r9
+    pop r8
+    pop rdi
+    pop rsi
+# The end of a handler that pushed rax, rcx, rdx and sent its EOI.
+irq_exit:
+    pop rdx
+    pop rcx
+    pop rax
+    iretq
+
+# --- Wake and Block events ---------------------------------------------------
+# A scenario's `Wake(task: "t")` / `Block(task: "t")` event is an interrupt
+# the machine raises at the event's cycle or label, at the CPU whose runqueue
+# holds t, with vector TASK_WAKE_VECTOR + i / TASK_BLOCK_VECTOR + i where i is
+# t's slot in that runqueue (rq->tasks[i]). No memory is written from outside:
+# the CPU itself carries the request out, in its handler, as Linux's target CPU
+# does for a remote wakeup (try_to_wake_up -> ttwu_queue -> ttwu_queue_wakelist
+# queues the task on the target CPU's wake list and sends it an IPI; the IPI's
+# handler, sched_ttwu_pending, activates it). Here the vector is the request,
+# so requests never wait in a list, and two requests pending at once are taken
+# by vector priority (Block before Wake); the same request twice while pending
+# is taken once (the IRR has one bit per vector), which changes nothing since
+# each request is idempotent. Unlike Linux, where a wakeup from a CPU sharing
+# the last-level cache takes the target's rq lock instead of sending an IPI
+# (ttwu_queue_cond), every request interrupts the target CPU, and the
+# handler's iretq serializes it (with iret_serializing).
+#
+# irq_entries_start (arch/x86/entry/entry_64.S) for these vectors: entry stub
+# r pushes r (0 to 2 * MAX_RQ_TASKS - 1: wakes of slots 0-15, then blocks) and
+# joins task_request_interrupt; the builder points the IDT gate of vector
+# TASK_WAKE_VECTOR + r at task_request_entries + r * TASK_REQUEST_ENTRY_SIZE.
+# (.org refuses to go backwards: a stub longer than its entry does not assemble.)
+task_request_entries:
+.set TASK_REQUEST, 0
+.rept 2 * MAX_RQ_TASKS
+    push TASK_REQUEST
+    jmp task_request_interrupt
+    .org task_request_entries + (TASK_REQUEST + 1) * TASK_REQUEST_ENTRY_SIZE
+.set TASK_REQUEST, TASK_REQUEST + 1
+.endr
+
+# Carry out request r (on the stack) for rq->tasks[r % MAX_RQ_TASKS].
+# - Wake, try_to_wake_up(p, TASK_INTERRUPTIBLE) (kernel/sched/core.c): only a
+#   blocked task wakes (a wakeup of a running, runnable or dead task does
+#   nothing, so a Wake before the task blocks is lost, as in Linux when the
+#   sleeper did not check a condition); ttwu_do_activate makes it TASK_RUNNING.
+#   check_preempt_curr: a running task is not preempted (no wakeup
+#   preemption; the woken task runs at the next schedule()), but an idle CPU
+#   is: resched_curr on the idle task, which on a remote CPU is the
+#   scheduler_ipi, switches to the woken task at the interrupt's return and
+#   restarts the stopped tick (tick_nohz_idle_exit).
+# - Block: the task is put to sleep from outside, as a stop signal does
+#   (signal_wake_up -> kick_process interrupts the task's CPU, and the task
+#   sleeps with set_special_state + schedule() in do_signal_stop): a running or
+#   runnable task becomes TASK_INTERRUPTIBLE, and if it is the CPU's current
+#   task it is preempted at the interrupt's return, from user or kernel mode
+#   (kernel threads too). A blocked or dead task stays as it is.
+task_request_interrupt:
+    push rcx
+    push rdx
+    mov rcx, qword ptr [rsp + 16]       # the request its entry stub pushed
+    mov qword ptr [rsp + 16], rax       # that slot keeps rax, as in irq_exit's frame
+    mov rax, rsp
+    and rax, THIS_CPU_MASK
+    mov rax, qword ptr [rax]            # this CPU's rq
+    mov edx, ecx
+    and edx, MAX_RQ_TASKS - 1           # the runqueue slot
+    cmp rdx, qword ptr [rax + RQ_NR_TASKS]
+    jae 9f                              # an empty slot (a raw Interrupt event): nothing
+    mov rdx, qword ptr [rax + RQ_TASKS + rdx * 8] # p
+    cmp ecx, MAX_RQ_TASKS
+    jae 2f
+    # Wake.
+    cmp qword ptr [rdx + TASK_STATE], TASK_INTERRUPTIBLE
+    jne 9f
+    mov qword ptr [rdx + TASK_STATE], TASK_RUNNING # ttwu_do_activate()
+    mov rcx, qword ptr [rax + RQ_CURR]
+    cmp rcx, qword ptr [rax + RQ_IDLE]
+    jne 9f
+    call ack_apic_irq
+.if TIMER_PERIOD
+    call lapic_next_deadline            # tick_nohz_idle_exit()
+.endif
+    jmp irq_exit_schedule
+    # Block.
+2:  cmp qword ptr [rdx + TASK_STATE], TASK_RUNNING
+    jne 9f
+    mov qword ptr [rdx + TASK_STATE], TASK_INTERRUPTIBLE
+    cmp rdx, qword ptr [rax + RQ_CURR]
+    jne 9f
+    call ack_apic_irq
+    jmp irq_exit_schedule
+9:  call ack_apic_irq
+    jmp irq_exit

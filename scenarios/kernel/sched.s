@@ -42,7 +42,8 @@ schedule:
 
 # pick_next_task (kernel/sched/core.c), as a round robin over rq->tasks
 # (instead of CFS): the first TASK_RUNNING task after the previous pick, else
-# the idle task. rdi = rq; returns the task in rax.
+# the idle task. Blocked (TASK_INTERRUPTIBLE) and dead tasks stay on the list
+# but are skipped, as if dequeued (Linux's deactivate_task). rdi = rq; returns the task in rax.
 pick_next_task:
     mov rcx, qword ptr [rdi + RQ_NR_TASKS]
     mov rdx, qword ptr [rdi + RQ_NEXT]
@@ -174,6 +175,32 @@ yield:
     sti
     ret
 
+# Sleep until woken: set_current_state(TASK_INTERRUPTIBLE) then schedule()
+# (include/linux/sched.h, kernel/sched/core.c), the way every Linux sleep
+# starts (pause(2), wait_event_interruptible ...). schedule() switches to the
+# next runnable task, or the idle task, and returns once a Wake event made
+# this task runnable again and its CPU picked it (task_request_interrupt in
+# entry.s). Interrupts stay off until the switch, so a Wake cannot come
+# between the state change and schedule().
+# block() is the kernel threads' version (they run with IF set), SYS_BLOCK
+# the system call's (sys_pause in kernel/signal.c), which returns 0.
+block:
+    cli
+    call sleep_until_woken
+    sti
+    ret
+
+sys_block:
+    call sleep_until_woken
+    xor eax, eax
+    ret
+
+sleep_until_woken:
+    mov rax, rsp
+    and rax, -THREAD_SIZE
+    mov qword ptr [rax + TASK_STATE], TASK_INTERRUPTIBLE # set_current_state()
+    jmp schedule
+
 # sched_yield(2) (kernel/sched/core.c do_sched_yield). Returns 0.
 sys_sched_yield:
     call schedule
@@ -201,7 +228,10 @@ kthread_exit:
 
 # The idle task (kernel/sched/idle.c do_idle(), arch/x86 default_idle()):
 # run whatever is runnable, otherwise halt with interrupts enabled until an
-# interrupt (an IPI, the timer) arrives.
+# interrupt (an IPI, the timer, a Wake event) arrives. A Wake switches to the
+# woken task from its handler rather than through this loop: the machine does
+# not model the one-instruction interrupt shadow of sti, so a wakeup taken
+# between sti and hlt would otherwise be followed by a halt.
 do_idle:
     cli
     call schedule                       # schedule_idle()

@@ -3,69 +3,14 @@
 //! and what a CPU switching from a kernel thread to a user task serializes.
 //! Outcomes come from the machine's IPI records and counters and from memory.
 
+mod kernel_harness;
+
 use isa::asm::Program;
 use isa::reg::Width;
-use scenarios::kernel::{build, machine};
-use scenarios::scenario::schema::{CpuSpec, IpiPolicy, KernelOptions, TaskKind, TaskSpec};
-use sim_core::machine::{IpiRecord, Machine, MachineConfig, RunOutcome, StopReason};
-use sim_core::mem::Memory;
+use kernel_harness::{context_switches, read, run, task, vector};
+use scenarios::scenario::schema::{IpiPolicy, KernelOptions, TaskKind};
+use sim_core::machine::{IpiRecord, Machine, RunOutcome};
 use sim_core::system::SerializeReason;
-
-/// Cycles an IPI takes to arrive: long enough that a caller that did not wait
-/// for the acknowledgement would return before the IPI is even taken.
-const IPI_LATENCY: u64 = 300;
-
-fn task(name: &str, kind: TaskKind) -> TaskSpec {
-    TaskSpec {
-        name: name.into(),
-        kind,
-        entry: name.into(),
-    }
-}
-
-/// Runs `program` with the kernel, CPU `i` running `runqueues[i]`, until every
-/// CPU is idle.
-fn run(
-    options: &KernelOptions,
-    tasks: &[TaskSpec],
-    runqueues: &[&[&str]],
-    program: &str,
-) -> (Machine, Program, RunOutcome) {
-    let cpus: Vec<CpuSpec> = runqueues
-        .iter()
-        .map(|run| CpuSpec {
-            run: run.iter().map(|name| name.to_string()).collect(),
-        })
-        .collect();
-    let image = build(options, tasks, &cpus).unwrap_or_else(|e| panic!("{e}"));
-    let program = isa::asm::assemble(&image.source(program)).unwrap_or_else(|e| panic!("{e}"));
-    let mut memory = Memory::new();
-    for section in &program.sections {
-        memory.load_bytes(section.base, &section.bytes);
-    }
-    let setups = image.boot(&program).unwrap_or_else(|e| panic!("{e}"));
-    let config = MachineConfig {
-        ipi_latency: IPI_LATENCY,
-        max_cycles: 1_000_000,
-        ..MachineConfig::default()
-    };
-    let mut machine = machine(&setups, config, memory);
-    let outcome = machine.run();
-    assert_eq!(
-        outcome.stop,
-        StopReason::AllHalted,
-        "every CPU should end idle; IPIs: {:?}",
-        machine.ipis()
-    );
-    (machine, program, outcome)
-}
-
-fn read(machine: &Machine, program: &Program, label: &str) -> u64 {
-    let address = program
-        .symbol(label)
-        .unwrap_or_else(|| panic!("no {label}"));
-    machine.memory().read(address, Width::B8)
-}
 
 /// CPU 0's caller: registers for membarrier, waits until CPU 1 says it is
 /// running (`ready`; CPU 1 may be idle instead when `ready` starts at 1), calls
@@ -155,11 +100,6 @@ fn ipis(machine: &Machine) -> Vec<(usize, usize, u8)> {
         .iter()
         .map(|ipi| (ipi.from, ipi.to, ipi.vector))
         .collect()
-}
-
-fn vector(program: &Program, name: &str) -> u8 {
-    let value = program.symbol(name).unwrap();
-    u8::try_from(value).unwrap_or_else(|_| panic!("{name} = {value} is not a vector"))
 }
 
 #[test]
@@ -359,8 +299,7 @@ b:
     let (machine, program, outcome) = run(&options, &tasks, &[&["a", "b"]], program);
     assert_eq!(read(&machine, &program, "b_ran"), 1);
     // a -> b by the timer, b -> a at b's exit, a -> idle at a's exit.
-    let switches = program.symbol("percpu_0").unwrap() + program.symbol("RQ_NR_SWITCHES").unwrap();
-    assert_eq!(machine.memory().read(switches, Width::B8), 3);
+    assert_eq!(context_switches(&machine, &program, 0), 3);
     assert!(outcome.per_core[0].interrupts >= 1);
     assert!(
         outcome.cycles >= 5_000,

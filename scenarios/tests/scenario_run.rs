@@ -141,6 +141,30 @@ fn kernel_scenarios_boot_the_kernel_and_run_its_tasks() {
 }
 
 #[test]
+fn wake_and_block_events_reach_the_tasks_cpus() {
+    check_expectations("kernel_wake.ron");
+    let scenario = load_valid("kernel_wake.ron");
+    let configuration = &scenario.configurations()[0];
+    let wake = |slot: u8| scenarios::kernel::TASK_WAKE_VECTOR + slot;
+    let block = |slot: u8| wake(scenarios::kernel::MAX_RQ_TASKS as u8 + slot);
+    // sleeper: CPU 0, slot 0; spinner: CPU 1, slot 0.
+    let targets: Vec<(usize, u8)> = configuration
+        .events
+        .iter()
+        .map(|e| (e.cpu, e.vector))
+        .collect();
+    assert_eq!(targets, [(0, wake(0)), (1, block(0)), (1, wake(0))]);
+    let mut machine = scenario.build(None, None).unwrap();
+    machine.run();
+    let woke_at = configuration.program.symbol("sleeper_woke_at").unwrap();
+    let woke_at = machine.memory().read(woke_at, isa::reg::Width::B8);
+    assert!(
+        woke_at > 20_000,
+        "the sleeper ran at cycle {woke_at}, before its Wake"
+    );
+}
+
+#[test]
 fn the_same_seed_gives_the_same_run() {
     let scenario = load_valid("sb.ron");
     let run = |seed| {

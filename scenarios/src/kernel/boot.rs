@@ -12,7 +12,10 @@ use sim_core::reference::Interpreter;
 use sim_core::system::msr::{IA32_FMASK, IA32_LSTAR, IA32_STAR};
 use sim_core::system::{IdtGate, SystemConfig, SystemState};
 
-use super::layout::{THREAD_SIZE, percpu_label, syscall_entry_label};
+use super::layout::{
+    TASK_REQUEST_ENTRY_SIZE, TASK_REQUESTS, TASK_WAKE_VECTOR, THREAD_SIZE, percpu_label,
+    syscall_entry_label,
+};
 use super::{KernelError, KernelImage};
 
 /// IA32_STAR as Linux sets it (arch/x86/kernel/cpu/common.c syscall_init):
@@ -41,7 +44,8 @@ pub struct CoreSetup {
     pub kernel_stack: u64,
     /// MSRs to set: IA32_STAR, IA32_LSTAR (this CPU's entry stub), IA32_FMASK.
     pub msrs: Vec<(u32, u64)>,
-    /// IDT gates: the membarrier IPIs and, with a timer, the timer interrupt.
+    /// IDT gates: the membarrier IPIs, the Wake and Block vectors and, with a
+    /// timer, the timer interrupt.
     pub gates: Vec<(u8, IdtGate)>,
     /// With a timer: the cycle of the first tick and its vector (the handler
     /// arms the TSC-deadline timer for the next ones).
@@ -152,6 +156,11 @@ impl KernelImage {
             vector("IPI_MB_VECTOR", "ipi_mb")?,
             vector("IPI_SYNC_CORE_VECTOR", "ipi_sync_core")?,
         ];
+        let entries = symbol("task_request_entries", "the Wake and Block entry stubs")?;
+        gates.extend((0..TASK_REQUESTS).map(|request| {
+            let stub = entries + u64::from(request) * TASK_REQUEST_ENTRY_SIZE;
+            (TASK_WAKE_VECTOR + request, IdtGate::interrupt(stub))
+        }));
         let first_tick = match self.timer_period {
             Some(period) => {
                 let timer = vector("LOCAL_TIMER_VECTOR", "apic_timer_interrupt")?;

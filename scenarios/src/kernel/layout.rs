@@ -21,6 +21,14 @@ pub const MAX_CPUS: usize = 16;
 pub const MAX_RQ_TASKS: usize = 16;
 /// Bytes of a kernel stack, a per-CPU area and a user stack (`THREAD_SIZE`).
 pub const THREAD_SIZE: u64 = 0x1000;
+/// First vector of the Wake and Block requests (`TASK_WAKE_VECTOR`): Wake of
+/// runqueue slot `i` is this plus `i`, Block of slot `i` this plus
+/// [`MAX_RQ_TASKS`] plus `i` (`TASK_BLOCK_VECTOR`).
+pub const TASK_WAKE_VECTOR: u8 = 0xc0;
+/// Number of request vectors: a Wake and a Block per runqueue slot.
+pub(super) const TASK_REQUESTS: u8 = 2 * MAX_RQ_TASKS as u8;
+/// Bytes of each request's entry stub (`TASK_REQUEST_ENTRY_SIZE`).
+pub(super) const TASK_REQUEST_ENTRY_SIZE: u64 = 8;
 /// Words `__switch_to_asm` pops before its `ret` (rbp, rbx, r12-r15).
 const SWITCH_FRAME_WORDS: usize = 6;
 /// Words of `pt_regs` below the IRET frame (r15 ... orig_ax).
@@ -60,6 +68,11 @@ impl Cpu {
     pub fn first(&self) -> &Task {
         self.run.first().unwrap_or(&self.idle)
     }
+}
+
+/// Label of the task struct of task `name`.
+pub(super) fn task_label(name: &str) -> String {
+    format!("task_{name}")
 }
 
 /// Label of CPU `cpu`'s per-CPU area.
@@ -125,7 +138,7 @@ pub(super) fn plan(tasks: &[TaskSpec], cpus: &[CpuSpec]) -> Result<Vec<Cpu>, Ker
                 });
             }
             run.push(Task {
-                label: format!("task_{name}"),
+                label: task_label(name),
                 entry: task.entry.clone(),
                 mm: match task.kind {
                     TaskKind::User { mm } => Some(mm),

@@ -7,7 +7,10 @@
 //! kernel threads, `finish_task_switch` with the optional
 //! `membarrier_mm_sync_core_before_usermode`, return to user mode through
 //! SYSRET or IRET, `kthread_use_mm`, and `membarrier(2)` with its IPI policies.
-//! Each routine's comment names the Linux function it models.
+//! Each routine's comment names the Linux function it models. Tasks can block
+//! (`SYS_BLOCK`, `block`) and be woken or blocked by a scenario's `Wake` and
+//! `Block` events, which [`KernelImage::task_request`] turns into an interrupt
+//! to the task's CPU.
 //!
 //! [`build`] turns [`KernelOptions`], tasks and CPUs into a [`KernelImage`]:
 //! assembly to put before the scenario's program (constants and options) and
@@ -39,7 +42,7 @@ use std::fmt::Write;
 use crate::scenario::schema::{CpuSpec, IpiPolicy, KernelOptions, ReturnPath, TaskSpec};
 
 pub use boot::{CoreSetup, FMASK, STAR, machine};
-pub use layout::{MAX_CPUS, MAX_RQ_TASKS, THREAD_SIZE};
+pub use layout::{MAX_CPUS, MAX_RQ_TASKS, TASK_WAKE_VECTOR, THREAD_SIZE};
 
 /// Constants shared by the kernel and scenario code (assembled first).
 const ABI: &str = include_str!("../../kernel/abi.s");
@@ -83,6 +86,33 @@ impl KernelImage {
     pub fn cpus(&self) -> usize {
         self.cpus.len()
     }
+
+    /// Where `request` for task `task` goes, as `(cpu, vector)`: the CPU whose
+    /// runqueue holds the task, and the vector whose handler on that CPU
+    /// carries the request out (`task_request_interrupt` in `entry.s`). `None`
+    /// when no runqueue holds a task of that name.
+    pub fn task_request(&self, task: &str, request: TaskRequest) -> Option<(usize, u8)> {
+        let label = layout::task_label(task);
+        self.cpus.iter().enumerate().find_map(|(cpu, spec)| {
+            let slot = spec.run.iter().position(|t| t.label == label)?;
+            let first = match request {
+                TaskRequest::Wake => TASK_WAKE_VECTOR,
+                TaskRequest::Block => TASK_WAKE_VECTOR + MAX_RQ_TASKS as u8,
+            };
+            Some((cpu, first + slot as u8))
+        })
+    }
+}
+
+/// What a scenario's `Wake` or `Block` event asks the kernel to do to a task.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum TaskRequest {
+    /// Make a blocked task runnable (`try_to_wake_up`), and run it at once if
+    /// its CPU is idle.
+    Wake,
+    /// Make a running or runnable task blocked, switching away from it if it
+    /// is its CPU's current task.
+    Block,
 }
 
 /// Why the kernel cannot be built for a scenario.

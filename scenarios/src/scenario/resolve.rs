@@ -11,9 +11,9 @@ use sim_core::system::IdtGate;
 use super::document::Document;
 use super::error::{ScenarioError, did_you_mean};
 use super::ron_tree::Step;
-use super::schema::{Action, MachineSpec, Scenario, Trigger};
+use super::schema::{Action, EventSpec, MachineSpec, Scenario, Trigger};
 use super::validate::MAX_CORES;
-use crate::kernel::{self, KernelImage};
+use crate::kernel::{self, KernelImage, TaskRequest};
 use crate::program::{STACK_STRIDE, STACK_TOP, single_core_entry};
 
 /// Bytes between consecutive cores' kernel stacks unless the scenario says
@@ -99,34 +99,7 @@ pub(crate) fn resolve(
         .events
         .iter()
         .enumerate()
-        .map(|(i, event)| {
-            let at_path = [
-                Step::Field("events"),
-                Step::Index(i),
-                Step::Field("at"),
-                Step::Index(0),
-            ];
-            let at = match &event.at {
-                Trigger::Cycle(cycle) => InterruptTrigger::Cycle(*cycle),
-                Trigger::Label(label) => InterruptTrigger::Retire(r.label(label, &at_path)?),
-            };
-            let Action::Interrupt { cpu, vector } = event.action;
-            let action_path = |field| {
-                [
-                    Step::Field("events"),
-                    Step::Index(i),
-                    Step::Field("action"),
-                    Step::Field(field),
-                ]
-            };
-            if cpu >= cores {
-                return Err(r.no_such_core(cpu, cores, &action_path("cpu")));
-            }
-            if let Some(first) = kernel_cpus.as_ref().and_then(|cpus| cpus.first()) {
-                r.kernel_vector(vector, first, &action_path("vector"))?;
-            }
-            Ok(Event { at, cpu, vector })
-        })
+        .map(|(i, event)| r.event(scenario, i, event, cores, kernel, kernel_cpus.as_deref()))
         .collect::<Result<_, _>>()?;
     let contracts = scenario
         .contracts
@@ -232,6 +205,70 @@ impl Resolver<'_> {
         })
     }
 
+    /// Event `i`: its trigger, and the core and vector its action raises. A
+    /// Wake or Block goes to the CPU whose runqueue holds the task.
+    fn event(
+        &self,
+        scenario: &Scenario,
+        i: usize,
+        event: &EventSpec,
+        cores: usize,
+        kernel: Option<&KernelImage>,
+        kernel_cpus: Option<&[kernel::CoreSetup]>,
+    ) -> Result<Event, ScenarioError> {
+        let at_path = [
+            Step::Field("events"),
+            Step::Index(i),
+            Step::Field("at"),
+            Step::Index(0),
+        ];
+        let at = match &event.at {
+            Trigger::Cycle(cycle) => InterruptTrigger::Cycle(*cycle),
+            Trigger::Label(label) => InterruptTrigger::Retire(self.label(label, &at_path)?),
+        };
+        let action_path = |field| {
+            [
+                Step::Field("events"),
+                Step::Index(i),
+                Step::Field("action"),
+                Step::Field(field),
+            ]
+        };
+        let (task, request) = match &event.action {
+            Action::Interrupt { cpu, vector } => {
+                if *cpu >= cores {
+                    return Err(self.no_such_core(*cpu, cores, &action_path("cpu")));
+                }
+                if let Some(first) = kernel_cpus.and_then(|cpus| cpus.first()) {
+                    self.kernel_vector(*vector, first, &action_path("vector"))?;
+                }
+                return Ok(Event {
+                    at,
+                    cpu: *cpu,
+                    vector: *vector,
+                });
+            }
+            Action::Wake { task } => (task, TaskRequest::Wake),
+            Action::Block { task } => (task, TaskRequest::Block),
+        };
+        let Some(image) = kernel else {
+            return Err(self.doc.error(
+                &[Step::Field("events"), Step::Index(i), Step::Field("action")],
+                format!("`{request:?}` acts on a task of the bundled kernel, and this scenario has no `kernel`"),
+                Some("add `kernel: ()`, `tasks` and `cpus`, or raise an `Interrupt` instead".to_string()),
+            ));
+        };
+        let (cpu, vector) = image.task_request(task, request).ok_or_else(|| {
+            let names = scenario.tasks.iter().map(|t| t.name.as_str());
+            self.doc.error(
+                &action_path("task"),
+                format!("unknown task \"{task}\" in a `{request:?}` event"),
+                Some(did_you_mean(task, names)),
+            )
+        })?;
+        Ok(Event { at, cpu, vector })
+    }
+
     /// An event's vector must have a handler in the kernel's IDT (`cpu` is the
     /// boot state of any CPU: they all install the same gates).
     fn kernel_vector(
@@ -243,18 +280,26 @@ impl Resolver<'_> {
         if cpu.gates.iter().any(|(v, _)| *v == vector) {
             return Ok(());
         }
-        let name = |v: u8| {
-            let names = [
-                "IPI_MB_VECTOR",
-                "IPI_SYNC_CORE_VECTOR",
-                "LOCAL_TIMER_VECTOR",
-            ];
-            let named = names
-                .into_iter()
-                .find(|n| self.program.symbol(n) == Some(u64::from(v)));
-            named.map_or(format!("{v:#x}"), |n| format!("{v:#x} ({n})"))
-        };
-        let handled: Vec<String> = cpu.gates.iter().map(|(v, _)| name(*v)).collect();
+        let names = [
+            "IPI_MB_VECTOR",
+            "IPI_SYNC_CORE_VECTOR",
+            "LOCAL_TIMER_VECTOR",
+        ];
+        let mut handled: Vec<String> = cpu
+            .gates
+            .iter()
+            .filter_map(|(v, _)| {
+                let named = names
+                    .into_iter()
+                    .find(|n| self.program.symbol(n) == Some(u64::from(*v)));
+                named.map(|n| format!("{v:#x} ({n})"))
+            })
+            .collect();
+        let last_request = kernel::TASK_WAKE_VECTOR + 2 * kernel::MAX_RQ_TASKS as u8 - 1;
+        handled.push(format!(
+            "{:#x}-{last_request:#x} (what `Wake` and `Block` events raise)",
+            kernel::TASK_WAKE_VECTOR
+        ));
         Err(self.doc.error(
             path,
             format!(

@@ -33,7 +33,7 @@ pub struct Scenario {
     pub tasks: Vec<TaskSpec>,
     /// Per CPU, the tasks on its runqueue; the first one runs first.
     pub cpus: Vec<CpuSpec>,
-    /// Timed interrupts and IPIs.
+    /// Timed interrupts, and wakeups and blocks of kernel tasks.
     pub events: Vec<EventSpec>,
     /// Cross-modifying-code contracts checked by the stale-code detector.
     pub contracts: Vec<ContractSpec>,
@@ -297,6 +297,20 @@ pub enum Action {
         cpu: usize,
         /// Vector.
         vector: u8,
+    },
+    /// Wake kernel task `task` if it is blocked (kernel scenarios): an
+    /// interrupt to its CPU, whose handler makes it runnable and runs it at
+    /// once if the CPU is idle.
+    Wake {
+        /// Task name.
+        task: String,
+    },
+    /// Block kernel task `task` if it is running or runnable (kernel
+    /// scenarios): an interrupt to its CPU, whose handler marks it blocked and
+    /// switches away from it if it is running.
+    Block {
+        /// Task name.
+        task: String,
     },
 }
 

@@ -63,7 +63,9 @@ pub(crate) fn check(doc: &Document, scenario: &Scenario) -> Result<(), ScenarioE
         "IDT vector",
     )?;
     for (i, event) in scenario.events.iter().enumerate() {
-        let super::schema::Action::Interrupt { vector, .. } = event.action;
+        let super::schema::Action::Interrupt { vector, .. } = event.action else {
+            continue;
+        };
         if vector < FIRST_EXTERNAL_VECTOR {
             return Err(doc.error(
                 &[
