@@ -21,7 +21,6 @@ fn membarrier_program(command: &str, ready: u64) -> String {
     format!(
         "
 .data
-worker_next: .quad worker_spin, worker_done
 ready: .quad {ready}
 done: .quad 0
 result: .quad 0
@@ -46,15 +45,13 @@ caller:
     mov qword ptr [done], 1
     mov eax, SYS_EXIT
     syscall
-# The worker spins without writing RFLAGS (an indirect jump on `done`): the
-# out-of-order machine currently loses IF when a uop such as `cmp` writes the
-# status flags, and a CPU with IF clear never takes the IPI.
+# The worker spins with interrupts on, so it takes membarrier's IPI.
 worker:
     mov qword ptr [ready], 1
 worker_spin:
     pause
-    mov rax, qword ptr [done]
-    jmp qword ptr [worker_next + rax * 8]
+    cmp qword ptr [done], 0
+    je worker_spin
 worker_done:
 .if WORKER_IS_KTHREAD
     call kthread_exit

@@ -164,6 +164,9 @@ impl Interpreter {
     pub fn step(&mut self) -> Result<Step, Fault> {
         self.take_interrupt()?;
         let inst = self.fetch()?;
+        if let Some(sys) = self.sys.as_mut() {
+            sys.end_interrupt_shadow();
+        }
         let retired = self.retired;
         let mut next = inst.next_ip();
         let mut halted = false;

@@ -548,3 +548,35 @@ fn interrupt_delivery_serializes_only_when_configured() {
         assert_eq!(patched_then_interrupted(true, seed), 2, "seed {seed}");
     }
 }
+
+#[test]
+fn sti_holds_a_pending_interrupt_off_for_one_instruction() {
+    // As in the reference interpreter (system_programs.rs): the interrupt that
+    // is already pending is taken after the instruction following `sti`.
+    let src = "
+    core0:
+        sti
+        mov ebx, 1
+        mov ecx, 2
+        hlt
+    ipi:
+        mov qword ptr [0x200000], rbx
+        mov qword ptr [0x200008], rcx
+        mov ecx, 0x80b
+        xor eax, eax
+        xor edx, edx
+        wrmsr
+        iretq";
+    for seed in 0..4 {
+        let mut m = machine(
+            src,
+            1,
+            &[(0xf0, "ipi")],
+            jittered(seed, IfetchCoherence::Lazy),
+        );
+        m.system_mut(0).post_interrupt(0xf0);
+        assert_eq!(m.run().stop, StopReason::AllHalted);
+        let read = |a| m.memory().read(a, isa::reg::Width::B8);
+        assert_eq!((read(0x200000), read(0x200008)), (1, 0), "seed {seed}");
+    }
+}

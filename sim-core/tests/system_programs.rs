@@ -429,3 +429,38 @@ tick:
     assert_eq!(sys(&cpu).in_service(), Some(0xec));
     assert_eq!(sys(&cpu).msr(msr::IA32_TSC_DEADLINE), Some(0));
 }
+
+/// Handler for the STI-shadow tests: record RBX and RCX as the interrupt found them.
+const RECORD_RBX_RCX: &str = "
+ipi:
+    mov qword ptr [0x200000], rbx
+    mov qword ptr [0x200008], rcx
+    mov ecx, 0x80b
+    xor eax, eax
+    xor edx, edx
+    wrmsr
+    iretq
+";
+
+#[test]
+fn sti_holds_a_pending_interrupt_off_for_one_instruction() {
+    // SDM Vol. 2 STI: with IF clear, STI sets it but the processor recognises
+    // interrupts only after the next instruction completes (so `sti; hlt` cannot
+    // miss a wakeup).
+    let src = format!(
+        "
+.section .kernel
+.base 0x100000
+start:
+    sti
+    mov ebx, 1
+    mov ecx, 2
+    hlt
+{RECORD_RBX_RCX}"
+    );
+    let (mut cpu, _) = boot(&src, SystemConfig::default(), &[(0xf0, "ipi", false)]);
+    cpu.sys.as_mut().unwrap().post_interrupt(0xf0);
+    assert_eq!(cpu.run(100), Ok(Stop::Halted));
+    assert_eq!(cpu.mem.read(0x200000, Width::B8), 1, "after `mov ebx, 1`");
+    assert_eq!(cpu.mem.read(0x200008, Width::B8), 0, "before `mov ecx, 2`");
+}

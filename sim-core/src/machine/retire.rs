@@ -68,6 +68,9 @@ impl Core {
             self.sb_full_reported = false;
             budget = budget.saturating_sub(n);
             match self.retire_instruction(n, now, sh) {
+                // An interrupt is taken at the first boundary that allows it
+                // (the next cycle starts with it).
+                SysFlow::Continue if self.interrupt_ready() => return None,
                 SysFlow::Continue => {}
                 SysFlow::Redirected => return None,
                 SysFlow::Fault(message) => {
@@ -169,6 +172,7 @@ impl Core {
         }
         self.stats.retired += 1;
         self.last_retire = now;
+        self.sys.end_interrupt_shadow();
         self.arch_rip = next_rip;
         if sh.watched.binary_search(&ip).is_ok() {
             sh.signals.push(CoreSignal::Watched {

@@ -227,6 +227,13 @@ impl Core {
         });
     }
 
+    /// Whether an interrupt would be taken at the current instruction boundary:
+    /// RFLAGS.IF set, no STI shadow, a vector above the processor priority.
+    pub(super) fn interrupt_ready(&self) -> bool {
+        let flags = Flags::from_bits_retain(self.arch[loc_index(isa::uop::Loc::Flags)]);
+        flags.contains(Flags::IF) && self.sys.deliverable_interrupt().is_some()
+    }
+
     /// Take the highest-priority pending interrupt at the current instruction
     /// boundary if RFLAGS.IF allows it: squash everything in flight, push the
     /// interrupt frame through the store buffer and fetch the handler. Returns a
@@ -237,8 +244,7 @@ impl Core {
         serializing: bool,
         sh: &mut Shared,
     ) -> Option<String> {
-        let flags = Flags::from_bits_retain(self.arch[loc_index(isa::uop::Loc::Flags)]);
-        if !flags.contains(Flags::IF) || self.sys.deliverable_interrupt().is_none() {
+        if !self.interrupt_ready() {
             return None;
         }
         if serializing && !self.sb.is_empty() {

@@ -182,6 +182,9 @@ impl SystemState {
     /// The vector the core would take at an instruction boundary with IF = 1:
     /// the highest requested one above the processor priority.
     pub fn deliverable_interrupt(&self) -> Option<u8> {
+        if self.sti_shadow {
+            return None;
+        }
         self.apic.deliverable()
     }
 
@@ -212,7 +215,7 @@ impl<M: StackMemory> SysContext<'_, M> {
     /// requested vector above the processor priority, when IF = 1.
     pub fn pending_interrupt(&self) -> Option<u8> {
         self.can_accept_interrupt()
-            .then(|| self.sys.apic.deliverable())
+            .then(|| self.sys.deliverable_interrupt())
             .flatten()
     }
 

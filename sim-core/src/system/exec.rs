@@ -143,9 +143,10 @@ impl<M: StackMemory> SysContext<'_, M> {
                 msrs.set(IA32_KERNEL_GS_BASE, gs);
                 Ok(SysEffect::Continue)
             }
-            // SDM Vol. 2 STI/CLI with IOPL 0: CPL 0 only (checked above). The
-            // one-instruction interrupt shadow after STI is not modelled.
+            // SDM Vol. 2 STI/CLI with IOPL 0: CPL 0 only (checked above). STI that
+            // sets IF holds interrupts off until the next instruction completes.
             SysOp::Sti => {
+                self.sys.sti_shadow = !self.flags.contains(isa::flags::Flags::IF);
                 self.flags.insert(isa::flags::Flags::IF);
                 Ok(SysEffect::Continue)
             }

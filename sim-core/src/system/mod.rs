@@ -62,8 +62,10 @@
 //!   describing it, and the caller decides what to do (usually stop the run).
 //!   Double faults are not modelled: a fault while delivering a fault fails too.
 //! - IF changes through STI/CLI (CPL 0 only: IOPL is always 0), SYSCALL (FMASK),
-//!   SYSRET (R11), IRET and event delivery. POPF and MOV SS are outside the ISA
-//!   subset, and the one-instruction interrupt shadow after STI is not modelled.
+//!   SYSRET (R11), IRET and event delivery. STI that sets IF keeps interrupts off
+//!   until the next instruction completes (the STI shadow: `sti; hlt` is atomic);
+//!   callers end it with [`SystemState::end_interrupt_shadow`] before each
+//!   instruction. POPF and MOV SS are outside the ISA subset.
 //! - The local APIC is x2APIC-only and minimal: fixed-mode physical-destination IPIs
 //!   through the ICR (with the self / all / all-but-self shorthands, and logical
 //!   cluster destinations) or the SELF IPI register, an IRR/ISR pair and EOI. TPR

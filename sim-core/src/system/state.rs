@@ -86,6 +86,8 @@ pub struct SystemState {
     pub(super) apic: LocalApic,
     idt: Vec<Option<IdtGate>>,
     pub(super) kernel_stack: u64,
+    /// STI just set IF: no interrupt before the next instruction completes.
+    pub(super) sti_shadow: bool,
 }
 
 impl SystemState {
@@ -103,7 +105,16 @@ impl SystemState {
             apic: LocalApic::new(apic_id),
             idt: vec![None; 256],
             kernel_stack: 0,
+            sti_shadow: false,
         }
+    }
+
+    /// An instruction is about to complete: the interrupt shadow of an `sti`
+    /// just before it ends (SDM Vol. 2 STI: interrupts are recognised only after
+    /// the instruction following STI, so `sti; hlt` cannot lose a wakeup).
+    /// Callers call this before executing each instruction's effects.
+    pub fn end_interrupt_shadow(&mut self) {
+        self.sti_shadow = false;
     }
 
     /// The options this core was built with.
