@@ -1,14 +1,12 @@
 //! `synclab explore`: run every configuration of a scenario over many seeds in
 //! parallel, print what was seen and judge the expectations.
 //!
-//! Ctrl-C (through the `ctrlc` crate, which also handles it on Windows) sets the
-//! exploration's cancel flag: no new run starts, runs in progress finish, and
-//! everything finished is reported. A second Ctrl-C quits at once.
+//! Ctrl-C (see [`crate::interrupt`]) cancels: no new run starts, runs in progress
+//! are interrupted and left out, and everything finished is reported.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -18,6 +16,7 @@ use serde_json::json;
 use crate::Format;
 use crate::cmd_run_scenario::named_configuration;
 use crate::diagnostics::CliError;
+use crate::interrupt;
 use crate::report_checks::{Replay, any_failed};
 use crate::report_explore;
 
@@ -78,9 +77,6 @@ Examples:
   synclab explore scenario.ron --seeds 2000 --jobs 2 --variant no-sync
   synclab explore scenario.ron --format json > results.json";
 
-/// Set on Ctrl-C: explorations stop starting runs.
-static CANCEL: AtomicBool = AtomicBool::new(false);
-
 /// Run `synclab explore`.
 pub fn run(args: &ExploreArgs) -> Result<ExitCode, CliError> {
     if args.file.extension().is_none_or(|e| e != "ron") {
@@ -95,7 +91,7 @@ pub fn run(args: &ExploreArgs) -> Result<ExitCode, CliError> {
         None => scenario.configurations().iter().collect(),
     };
     let seeds = args.seeds.unwrap_or(scenario.scenario.explore.seeds);
-    catch_ctrl_c();
+    interrupt::catch_ctrl_c("cancelling: the runs finished so far will be reported");
     let mut failed = false;
     let mut reports = Vec::new();
     for configuration in configurations {
@@ -108,7 +104,7 @@ pub fn run(args: &ExploreArgs) -> Result<ExitCode, CliError> {
             0..seeds,
             args.jobs,
             &|_| bar.inc(1),
-            &CANCEL,
+            interrupt::flag(),
         )?;
         bar.finish_and_clear();
         let checks = check(configuration, &exploration);
@@ -124,7 +120,7 @@ pub fn run(args: &ExploreArgs) -> Result<ExitCode, CliError> {
             Format::Json => reports.push(report_explore::json(&exploration, &checks)),
         }
     }
-    let cancelled = CANCEL.load(Ordering::SeqCst);
+    let cancelled = interrupt::interrupted();
     if args.format == Format::Json {
         let all = json!({
             "scenario": scenario.name,
@@ -156,17 +152,4 @@ fn progress_bar(seeds: u64, label: &str) -> ProgressBar {
     }
     bar.set_message(label.to_string());
     bar
-}
-
-/// First Ctrl-C: cancel (finished runs are still reported); second: quit.
-fn catch_ctrl_c() {
-    let installed = ctrlc::set_handler(|| {
-        if CANCEL.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        eprintln!("\ncancelling: finishing the runs in progress (Ctrl-C again to quit)");
-    });
-    if let Err(e) = installed {
-        eprintln!("note: Ctrl-C will quit without a report ({e})");
-    }
 }

@@ -15,6 +15,7 @@ use sim_core::reference::{Interpreter, Stop};
 use crate::Format;
 use crate::cmd_asm::assemble_file;
 use crate::diagnostics::CliError;
+use crate::interrupt;
 use crate::report_run::{self, print_registers};
 
 /// Which model executes the program.
@@ -88,7 +89,9 @@ const AFTER_HELP: &str = "\
 Exit status: 0 when the run ended with every core halted (and, for a scenario, no
 expectation failed); 1 when it stopped otherwise (watchdog, fault, cycle limit),
 a program's contract broke, or a scenario's expectation failed; 2 for bad input
-(with file:line:col and a hint).
+(with file:line:col and a hint); 130 when stopped with Ctrl-C (the report then
+shows the state at that cycle; a second Ctrl-C quits at once). On a terminal, a
+spinner on standard error counts the simulated cycles of long runs.
 
 A single run settles only part of a scenario's expectations: a `Possible` seen
 passes, an `Impossible` seen or an `Always` missed fails, the rest stays OPEN
@@ -189,7 +192,10 @@ fn run_machine(
     for contract in program::sync_point_contracts(program) {
         machine.add_contract(contract);
     }
-    let outcome = machine.run();
+    interrupt::catch_ctrl_c("stopping the run: the report of its state so far follows");
+    let progress = interrupt::RunProgress::new("running");
+    let outcome = machine.run_observed(|cycle| progress.observe(cycle));
+    drop(progress);
     let report = RunReport::collect(&mut machine, outcome, seed, []);
     let what = json!({
         "program": args.file.display().to_string(),
@@ -229,6 +235,7 @@ fn program_verdict(report: &RunReport) -> Result<ExitCode, CliError> {
         StopReason::Fault { core, rip, message } => {
             miette::miette!("core {core}: fault at {rip:#x}: {message}")
         }
+        StopReason::Interrupted => return Ok(ExitCode::from(130)),
     };
     Err(CliError::Failed(failure))
 }

@@ -4,12 +4,13 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use scenarios::scenario::{self, Configuration, LoadedScenario, check_run, run_once};
+use scenarios::scenario::{self, Configuration, LoadedScenario, check_run, run_once_observed};
 use serde_json::{Value, json};
 
 use crate::Format;
 use crate::cmd_run::{RunArgs, program_only_flag};
 use crate::diagnostics::CliError;
+use crate::interrupt;
 use crate::report_checks::{Replay, any_failed, check_json, print_checks};
 use crate::report_run;
 
@@ -32,11 +33,19 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
             "choose one with --variant NAME",
         ));
     }
+    interrupt::catch_ctrl_c("stopping the run: the report of its state so far follows");
     let mut failed = false;
     let mut reports = Vec::new();
     for configuration in configurations {
+        if interrupt::interrupted() {
+            break;
+        }
         let variant = configuration.variant.as_deref();
-        let report = run_once(&scenario, variant, args.seed, args.trace.is_some())?;
+        let progress = interrupt::RunProgress::new(configuration.name());
+        let observe = |cycle| progress.observe(cycle);
+        let report =
+            run_once_observed(&scenario, variant, args.seed, args.trace.is_some(), observe)?;
+        drop(progress);
         let checks = check_run(configuration, &report);
         failed |= any_failed(&checks);
         let what = json!({
@@ -80,6 +89,8 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
     }
     Ok(if failed {
         ExitCode::from(1)
+    } else if interrupt::interrupted() {
+        ExitCode::from(130)
     } else {
         ExitCode::SUCCESS
     })

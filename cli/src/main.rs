@@ -23,6 +23,7 @@ mod cmd_litmus;
 mod cmd_run;
 mod cmd_run_scenario;
 mod diagnostics;
+mod interrupt;
 mod report_checks;
 mod report_explore;
 mod report_run;

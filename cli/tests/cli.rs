@@ -255,3 +255,33 @@ fn trace_needs_the_out_of_order_model() {
         String::from_utf8_lossy(&out.stderr).contains("--trace records the out-of-order machine")
     );
 }
+
+/// Ctrl-C (SIGINT) stops a long run, which still reports its state at that cycle
+/// and exits with 130.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_interrupts_a_run_and_keeps_its_report() {
+    use std::process::{Command, Stdio};
+    let program = temp_file(
+        "long.s",
+        "core0:\n mov rcx, 4000000000\n0: dec rcx\n jnz 0b\n hlt\n",
+    );
+    let child = Command::new(env!("CARGO_BIN_EXE_synclab"))
+        .args(["run", program.to_str().expect("utf-8 path")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the synclab binary runs");
+    // Long enough for the handler to be installed and the run to be under way.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("synclab exits");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{text}");
+    assert!(text.contains("stopped: interrupted at cycle"), "{text}");
+    assert!(text.contains("instructions retired"), "{text}");
+}

@@ -341,3 +341,26 @@ fn machines_can_run_on_other_threads() {
     fn send<T: Send>() {}
     send::<Machine>();
 }
+
+#[test]
+fn an_observer_sees_progress_and_can_interrupt_a_run() {
+    use sim_core::machine::OBSERVE_EVERY;
+    let mut m = machine(
+        &["mov rcx, 100000000\n0: dec rcx\njnz 0b"],
+        "",
+        MachineConfig::default(),
+    );
+    let mut seen = Vec::new();
+    let out = m.run_observed(|cycle| {
+        seen.push(cycle);
+        seen.len() < 4
+    });
+    assert_eq!(out.stop, StopReason::Interrupted);
+    assert_eq!(seen, [0, 1, 2, 3].map(|i| i * OBSERVE_EVERY));
+    assert_eq!(out.cycles, 3 * OBSERVE_EVERY);
+    let left = m.regs(0)[1];
+    assert!(
+        left < 100_000_000 && left > 100_000_000 - 4 * OBSERVE_EVERY,
+        "the loop ran until the interruption: rcx = {left}"
+    );
+}

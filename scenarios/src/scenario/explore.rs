@@ -14,7 +14,7 @@ use sim_core::machine::StopReason;
 
 use super::error::ScenarioError;
 use super::load::LoadedScenario;
-use super::run::{Outcome, RunReport, run_once};
+use super::run::{Outcome, RunReport, run_once_observed};
 
 /// What exploration keeps of one run: enough to histogram it, judge
 /// expectations and point at it as a witness.
@@ -163,9 +163,9 @@ impl Exploration {
 /// Run `variant` (`None`: the base) of `scenario` once per seed of `seeds`, on a
 /// pool of `jobs` threads (0: one per CPU), calling `progress` after each run.
 ///
-/// Setting `cancel` stops starting new runs; runs in progress finish, and every
-/// finished run is in the result (then [`Exploration::complete`] is false). The
-/// result is the same for any `jobs`.
+/// Setting `cancel` stops starting new runs and interrupts those in progress
+/// (they are left out); every finished run is in the result (then
+/// [`Exploration::complete`] is false). The result is the same for any `jobs`.
 pub fn explore(
     scenario: &LoadedScenario,
     variant: Option<&str>,
@@ -179,9 +179,13 @@ pub fn explore(
         if cancel.load(Ordering::Relaxed) {
             return None;
         }
-        let summary = run_once(scenario, variant, Some(seed), false).map(|r| r.summary());
-        if let Ok(summary) = &summary {
-            progress(summary);
+        let go_on = |_| !cancel.load(Ordering::Relaxed);
+        let summary =
+            run_once_observed(scenario, variant, Some(seed), false, go_on).map(|r| r.summary());
+        match &summary {
+            Ok(s) if s.stop == StopReason::Interrupted => return None,
+            Ok(s) => progress(s),
+            Err(_) => {}
         }
         Some(summary)
     };

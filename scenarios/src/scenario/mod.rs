@@ -56,4 +56,5 @@ pub use load::{Configuration, LoadedScenario, load, load_str};
 pub use resolve::{BareMetal, CoreSetup, DEFAULT_KERNEL_STACK_STRIDE, Event};
 pub use run::{
     ConditionResult, NamedViolation, Outcome, RunReport, StopKind, describe_stop, run_once,
+    run_once_observed,
 };

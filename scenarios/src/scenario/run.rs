@@ -76,6 +76,8 @@ pub enum StopKind {
     Watchdog,
     /// A core's oldest instruction could not execute.
     Fault,
+    /// Stopped on request (Ctrl-C) before it ended.
+    Interrupted,
 }
 
 impl StopKind {
@@ -86,6 +88,7 @@ impl StopKind {
             StopReason::CycleLimit => StopKind::CycleLimit,
             StopReason::Watchdog(_) => StopKind::Watchdog,
             StopReason::Fault { .. } => StopKind::Fault,
+            StopReason::Interrupted => StopKind::Interrupted,
         }
     }
 
@@ -96,6 +99,7 @@ impl StopKind {
             StopKind::CycleLimit => "cycle-limit",
             StopKind::Watchdog => "watchdog",
             StopKind::Fault => "fault",
+            StopKind::Interrupted => "interrupted",
         }
     }
 }
@@ -148,11 +152,24 @@ pub fn run_once(
     seed: Option<u64>,
     trace: bool,
 ) -> Result<RunReport, ScenarioError> {
+    run_once_observed(scenario, variant, seed, trace, |_| true)
+}
+
+/// [`run_once`] with an observer called every `OBSERVE_EVERY` cycles (see
+/// `Machine::run_observed`): progress for long runs, and `false` interrupts the
+/// run, whose report then says so.
+pub fn run_once_observed(
+    scenario: &LoadedScenario,
+    variant: Option<&str>,
+    seed: Option<u64>,
+    trace: bool,
+    observe: impl FnMut(u64) -> bool,
+) -> Result<RunReport, ScenarioError> {
     let configuration = scenario.configuration(variant)?;
     let seed = seed.unwrap_or(configuration.config.seed);
     let mut machine = scenario.build(variant, Some(seed))?;
     machine.set_tracing(trace);
-    let outcome = machine.run();
+    let outcome = machine.run_observed(observe);
     let conditions = configuration.final_state.iter().map(|(c, _)| c);
     let mut report = RunReport::collect(&mut machine, outcome, seed, conditions);
     report.variant = configuration.variant.clone();
@@ -227,5 +244,6 @@ pub fn describe_stop(stop: &StopReason, cycles: u64) -> String {
         StopReason::Fault { core, rip, message } => {
             format!("core {core}: fault at {rip:#x}: {message}")
         }
+        StopReason::Interrupted => format!("interrupted at cycle {cycles}"),
     }
 }

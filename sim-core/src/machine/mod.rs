@@ -64,6 +64,9 @@ use self::shared::{CoreSignal, Shared, VisibleStore};
 use crate::mem::Memory;
 use crate::system::SystemState;
 
+/// Cycles between two calls of the observer of [`Machine::run_observed`].
+pub const OBSERVE_EVERY: u64 = 1 << 16;
+
 /// Where a core starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CoreInit {
@@ -118,6 +121,8 @@ pub enum StopReason {
     Watchdog(WatchdogReport),
     /// `max_cycles` reached.
     CycleLimit,
+    /// The observer of [`Machine::run_observed`] asked to stop (Ctrl-C).
+    Interrupted,
     /// A core's oldest instruction cannot be executed.
     Fault {
         /// The core.
@@ -265,7 +270,17 @@ impl Machine {
 
     /// Run until every core halts, a fault, the watchdog or the cycle limit.
     pub fn run(&mut self) -> RunOutcome {
+        self.run_observed(|_| true)
+    }
+
+    /// [`Machine::run`], calling `observe(cycle)` every [`OBSERVE_EVERY`] cycles:
+    /// long runs can show progress, and `observe` returning `false` stops the run
+    /// ([`StopReason::Interrupted`]) with its state and counters so far intact.
+    pub fn run_observed(&mut self, mut observe: impl FnMut(u64) -> bool) -> RunOutcome {
         let stop = loop {
+            if self.now % OBSERVE_EVERY == 0 && !observe(self.now) {
+                break StopReason::Interrupted;
+            }
             if self.cores.iter().all(|c| c.halted && c.sb.is_empty()) {
                 if !self.cores.iter().any(can_wake) && !self.events.in_flight() {
                     break StopReason::AllHalted;
