@@ -273,7 +273,7 @@ fn ctrl_c_interrupts_a_run_and_keeps_its_report() {
         .spawn()
         .expect("the synclab binary runs");
     // Long enough for the handler to be installed and the run to be under way.
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    std::thread::sleep(std::time::Duration::from_millis(3000));
     let killed = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
