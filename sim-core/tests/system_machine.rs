@@ -580,3 +580,45 @@ fn sti_holds_a_pending_interrupt_off_for_one_instruction() {
         assert_eq!((read(0x200000), read(0x200008)), (1, 0), "seed {seed}");
     }
 }
+
+#[test]
+fn a_far_timer_deadline_wakes_a_sleeping_core_without_the_watchdog() {
+    // TSC-deadline mode (SDM Vol. 3A §11.5.4.1): LVT timer vector 0x30, deadline
+    // 300 000 cycles ahead, far beyond the watchdog's 100 000 idle cycles.
+    let src = "
+    core0:
+        mov ecx, 0x832
+        mov eax, 0x40030
+        xor edx, edx
+        wrmsr
+        rdtsc
+        shl rdx, 32
+        or rax, rdx
+        add rax, 300000
+        mov rdx, rax
+        shr rdx, 32
+        mov ecx, 0x6e0
+        wrmsr
+        sti
+        hlt
+        mov ebx, 1
+        cli
+        hlt
+    timer:
+        rdtsc
+        mov dword ptr [0x200000], eax
+        mov ecx, 0x80b
+        xor eax, eax
+        xor edx, edx
+        wrmsr
+        iretq";
+    let mut m = machine(src, 1, &[(0x30, "timer")], MachineConfig::default());
+    let out = m.run();
+    assert_eq!(out.stop, StopReason::AllHalted);
+    assert_eq!(m.regs(0)[3], 1, "woken by the timer");
+    let fired = m.memory().read(0x200000, isa::reg::Width::B4);
+    assert!(
+        (300_000..301_000).contains(&fired),
+        "handler ran at TSC {fired}"
+    );
+}

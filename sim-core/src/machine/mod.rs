@@ -326,13 +326,14 @@ impl Machine {
         }
     }
 
-    /// Every core sleeps and nothing can happen before the next interrupt arrives:
-    /// jump there (the watchdog does not count the wait).
+    /// Every core sleeps and nothing can happen before the next interrupt arrives
+    /// or the next TSC-deadline timer fires: jump there (the watchdog does not
+    /// count the wait; the time-stamp counter is the cycle count, so timers still
+    /// fire at their deadline).
     fn skip_idle_cycles(&mut self) {
-        if self.cores.iter().any(|c| c.sys.timer_armed()) {
-            return;
-        }
-        if let Some(next) = self.events.next_arrival() {
+        let deadlines = self.cores.iter().filter_map(|c| c.sys.timer_deadline());
+        let next = deadlines.chain(self.events.next_arrival()).min();
+        if let Some(next) = next {
             self.now = self.now.max(next.min(self.config.max_cycles));
             self.last_progress = self.now;
         }

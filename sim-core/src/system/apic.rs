@@ -198,6 +198,11 @@ impl SystemState {
         self.apic.deadline != 0
     }
 
+    /// The TSC value at which the armed TSC-deadline timer fires, if armed.
+    pub fn timer_deadline(&self) -> Option<u64> {
+        (self.apic.deadline != 0).then_some(self.apic.deadline)
+    }
+
     /// The highest-priority vector delivered to the core and not yet EOI'd.
     pub fn in_service(&self) -> Option<u8> {
         self.apic.isr.highest()
