@@ -104,7 +104,7 @@ serializations, serializations_by_reason: {reason: count}, ipis_sent,
 ipis_received, interrupts, exceptions, stale_executions, contract_violations,
 registers: {rax: value, ...}, ...}], ipis: [{from, to, vector, sent, arrived,
 taken}], stale_executions: [{core, ip, cycle, executed, memory, writer,
-visible_at, contracts_broken: [name]}], contract_violations: [{contract, core,
+visible_at, serialized_at (null: never), contracts_broken: [name]}], contract_violations: [{contract, core,
 ip, cycle, passed_at}], final_state: [{condition, holds}]}, and for a scenario
 expectations: [...] as `synclab explore --help` describes.
 

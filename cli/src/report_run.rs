@@ -207,6 +207,7 @@ fn stale_json(stale: &StaleExecution, broken: Vec<&str>) -> Value {
         "memory": stale.current_disassembly(),
         "writer": stale.writer,
         "visible_at": stale.visible_at,
+        "serialized_at": serialized_at(stale),
         "contracts_broken": broken,
     })
 }
@@ -286,4 +287,9 @@ fn stop_json(report: &RunReport) -> Value {
         "kind": StopKind::of(&report.stop).name(),
         "description": describe_stop(&report.stop, report.cycles),
     })
+}
+
+/// When the stale execution's core last serialized (`null`: never in the run).
+fn serialized_at(stale: &StaleExecution) -> Option<u64> {
+    (stale.serialized_at != sim_core::machine::NEVER_SERIALIZED).then_some(stale.serialized_at)
 }

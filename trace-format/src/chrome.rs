@@ -27,7 +27,7 @@ use std::io::{self, BufWriter, Write};
 
 use serde::Serialize;
 use serde_json::{Value, json};
-use sim_core::machine::{InstRecord, Stage, StaleExecution, TraceEvent};
+use sim_core::machine::{InstRecord, NEVER_SERIALIZED, Stage, StaleExecution, TraceEvent};
 
 use crate::describe::{Disassembler, clear_text, fence_name};
 use crate::{FORMAT_VERSION, TraceHeader};
@@ -323,6 +323,7 @@ fn stale_args(s: &StaleExecution, dis: &mut Disassembler) -> Value {
         "memory_bytes": isa::decode::hex_bytes(s.current_bytes()),
         "writer_core": s.writer,
         "visible_at": s.visible_at,
+        "serialized_at": (s.serialized_at != NEVER_SERIALIZED).then_some(s.serialized_at),
     })
 }
 

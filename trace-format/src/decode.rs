@@ -348,6 +348,7 @@ impl<'a> Reader<'a> {
             current: self.array()?,
             writer: self.u16()?,
             visible_at: self.u64()?,
+            serialized_at: self.u64()?,
         })
     }
 }

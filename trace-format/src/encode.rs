@@ -223,5 +223,6 @@ impl Encoder {
         self.bytes(&s.current);
         self.u16(s.writer);
         self.u64(s.visible_at);
+        self.u64(s.serialized_at);
     }
 }

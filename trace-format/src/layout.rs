@@ -12,8 +12,9 @@ use sim_core::machine::{ClearReason, SerializeReason};
 /// file mangled by a text-mode transfer fail the check instead of misparsing.
 pub const MAGIC: [u8; 8] = *b"SYNCTRC\n";
 
-/// The layout version this crate writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The layout version this crate writes and reads (2: stale executions carry
+/// the cycle their core last serialized).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The smallest event record (tag, core, cycle): bounds how many events the rest of
 /// a file can hold, so a corrupt count cannot make the reader allocate wildly.

@@ -66,10 +66,10 @@ fn arb_stale() -> impl Strategy<Value = StaleExecution> {
         any::<[u8; 15]>(),
         any::<[u8; 15]>(),
         any::<u16>(),
-        any::<u64>(),
+        (any::<u64>(), any::<u64>()),
     )
         .prop_map(
-            |(core, ip, cycle, inst_seq, len, stale, current, writer, visible_at)| StaleExecution {
+            |(
                 core,
                 ip,
                 cycle,
@@ -78,7 +78,20 @@ fn arb_stale() -> impl Strategy<Value = StaleExecution> {
                 stale,
                 current,
                 writer,
-                visible_at,
+                (visible_at, serialized_at),
+            )| {
+                StaleExecution {
+                    core,
+                    ip,
+                    cycle,
+                    inst_seq,
+                    len,
+                    stale,
+                    current,
+                    writer,
+                    visible_at,
+                    serialized_at,
+                }
             },
         )
 }
@@ -244,7 +257,7 @@ proptest! {
 fn each_record_has_the_size_docs_trace_format_md_gives() {
     // Tag order of `common::variant`; sizes include the tag byte.
     const SIZES: [usize; common::VARIANTS] =
-        [72, 30, 27, 11, 20, 68, 24, 22, 21, 20, 20, 11, 13, 70];
+        [72, 30, 27, 11, 20, 76, 24, 22, 21, 20, 20, 11, 13, 78];
     let header = TraceHeader::default();
     let mut empty = Vec::new();
     write_trace(&mut empty, &header, &[]).unwrap();

@@ -100,6 +100,8 @@ pub struct Core {
     pub sys: SystemState,
     /// Address of the next instruction to retire (where an interrupt returns to).
     pub arch_rip: u64,
+    /// Cycle of the last serialization (`NEVER_SERIALIZED` before the first).
+    pub serialized_at: u64,
     /// Counters.
     pub stats: CoreStats,
     pub(super) jitter: Jitter,
@@ -145,6 +147,7 @@ impl Core {
             halted: false,
             sys: SystemState::new(system, id as u32),
             arch_rip: init.rip,
+            serialized_at: super::NEVER_SERIALIZED,
             stats: CoreStats::default(),
             jitter,
             pending_invalidations: VecDeque::new(),

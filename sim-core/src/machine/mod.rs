@@ -45,7 +45,7 @@ mod watchdog;
 pub use config::{CoreConfig, IfetchCoherence, MachineConfig, MemConfig};
 pub use events::{Contract, ContractViolation, InterruptTrigger, IpiRecord};
 pub use memsys::LINE;
-pub use stale::StaleExecution;
+pub use stale::{NEVER_SERIALIZED, StaleExecution};
 pub use store_buffer::{Overlap, SbEntry, StoreBuffer, overlap};
 pub use trace::{ClearReason, InstRecord, NEVER, SerializeReason, Stage, TraceEvent};
 pub use watchdog::{CoreWait, WatchdogReport};

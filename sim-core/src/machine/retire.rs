@@ -252,6 +252,7 @@ impl Core {
             inst_seq,
             ip,
             bytes: inst.bytes(),
+            serialized_at: self.serialized_at,
         };
         if let Some((stale, writer_seq)) = stale::check(&retiring, sh.line_writes, sh.memory, now) {
             self.stats.stale_executions += 1;

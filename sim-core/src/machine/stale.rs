@@ -75,7 +75,14 @@ pub struct StaleExecution {
     pub writer: u16,
     /// Cycle that store became globally visible.
     pub visible_at: u64,
+    /// Cycle the executing core last serialized (dropped its fetched bytes), or
+    /// [`NEVER_SERIALIZED`]: the explanation of the stale execution, since a
+    /// serialization after `visible_at` would have refetched the new bytes.
+    pub serialized_at: u64,
 }
+
+/// [`StaleExecution::serialized_at`] of a core that never serialized.
+pub const NEVER_SERIALIZED: u64 = u64::MAX;
 
 impl StaleExecution {
     /// The executed bytes.
@@ -124,13 +131,32 @@ impl fmt::Display for StaleExecution {
             self.current_disassembly(),
             isa::decode::hex_bytes(self.current_bytes())
         )?;
-        write!(
+        writeln!(
             f,
             "  written by core {}, globally visible at cycle {} ({} cycles before)",
             self.writer,
             self.visible_at,
             self.cycle.saturating_sub(self.visible_at)
-        )
+        )?;
+        match self.serialized_at {
+            NEVER_SERIALIZED => write!(
+                f,
+                "  core {} has not executed a serializing instruction in this run",
+                self.core
+            ),
+            at => {
+                let when = if at < self.visible_at {
+                    "before"
+                } else {
+                    "after"
+                };
+                write!(
+                    f,
+                    "  core {} last serialized at cycle {at}, {when} the new bytes became visible",
+                    self.core
+                )
+            }
+        }
     }
 }
 
@@ -144,6 +170,8 @@ pub struct Retiring<'a> {
     pub ip: u64,
     /// The bytes it was decoded from.
     pub bytes: &'a [u8],
+    /// When the core last serialized ([`NEVER_SERIALIZED`] if it has not).
+    pub serialized_at: u64,
 }
 
 /// Compare a retiring instruction with memory; `Some` if it executed stale bytes,
@@ -175,6 +203,7 @@ pub fn check(
         current,
         writer: write.core,
         visible_at: write.cycle,
+        serialized_at: inst.serialized_at,
     };
     Some((execution, write.inst_seq))
 }
@@ -193,6 +222,7 @@ mod tests {
             inst_seq: 7,
             ip: 0x1000,
             bytes: &[0xb8, 1, 0, 0, 0],
+            serialized_at: 12,
         };
         assert_eq!(check(&inst, &writes, &memory, 50), None, "never written");
         writes.record(0, 3, 0x1001, 4, 40);
@@ -207,5 +237,11 @@ mod tests {
         assert_eq!(stale.stale_disassembly(), "mov eax, 0x1");
         assert_eq!(stale.current_disassembly(), "mov eax, 0x2");
         assert!(stale.to_string().contains("10 cycles before"), "{stale}");
+        assert!(
+            stale
+                .to_string()
+                .contains("last serialized at cycle 12, before"),
+            "{stale}"
+        );
     }
 }

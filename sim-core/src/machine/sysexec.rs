@@ -201,6 +201,7 @@ impl Core {
         sh: &mut Shared,
     ) {
         self.stats.serializations += 1;
+        self.serialized_at = now;
         *self
             .stats
             .serializations_by_reason

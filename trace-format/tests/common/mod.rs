@@ -132,6 +132,7 @@ pub fn stale_mov() -> StaleExecution {
         current,
         writer: 0,
         visible_at: 60,
+        serialized_at: 20,
     }
 }
 
