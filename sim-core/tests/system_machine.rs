@@ -622,3 +622,49 @@ fn a_far_timer_deadline_wakes_a_sleeping_core_without_the_watchdog() {
         "handler ran at TSC {fired}"
     );
 }
+
+#[test]
+fn a_stale_execution_says_when_its_core_last_serialized() {
+    use sim_core::machine::NEVER_SERIALIZED;
+    let stale_of = |prologue: &str| {
+        let src = format!(
+            "
+    core0:
+        mov ecx, 300
+    0:  dec ecx
+        jnz 0b
+        mov byte ptr [rip + patched + 1], 2
+        mov dword ptr [rip + flag], 1
+        hlt
+    core1:
+        {prologue}
+        call patched
+    2:  cmp dword ptr [rip + flag], 0
+        je 2b
+        call patched
+        hlt
+    patched:
+        mov eax, 1
+        ret
+    .data
+    flag: .long 0"
+        );
+        let mut m = machine(&src, 2, &[], MachineConfig::default());
+        assert_eq!(m.run().stop, StopReason::AllHalted);
+        *m.stale_executions().last().expect("stale under Lazy")
+    };
+    let never = stale_of("");
+    assert_eq!(never.serialized_at, NEVER_SERIALIZED);
+    assert!(
+        never
+            .to_string()
+            .contains("has not executed a serializing instruction")
+    );
+    let early = stale_of("cpuid");
+    assert!(early.serialized_at < early.visible_at, "{early}");
+    assert!(
+        early
+            .to_string()
+            .contains("before the new bytes became visible")
+    );
+}
