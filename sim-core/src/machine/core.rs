@@ -187,6 +187,11 @@ impl Core {
         None
     }
 
+    /// Retired RFLAGS.
+    pub fn arch_flags(&self) -> isa::flags::Flags {
+        isa::flags::Flags::from_bits_retain(self.arch[loc_index(Loc::Flags)])
+    }
+
     /// Request a flush; the one squashing the most (oldest) wins.
     pub(super) fn request_flush(&mut self, flush: Flush) {
         let older = |a: Option<u64>, b: Option<u64>| {

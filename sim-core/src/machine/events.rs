@@ -4,6 +4,7 @@
 
 use super::StaleExecution;
 use super::shared::CoreSignal;
+use super::trace::TraceEvent;
 use crate::system::Ipi;
 
 /// When a scheduled interrupt is raised.
@@ -84,21 +85,6 @@ pub(super) struct Events {
     pub(super) watched: Vec<u64>,
 }
 
-/// What the machine must do for a signal, beyond the event state.
-pub(super) enum Consequence {
-    /// An IPI left `from` for `to`, arriving at `arrives`.
-    IpiSent {
-        from: usize,
-        to: usize,
-        vector: u8,
-        arrives: u64,
-    },
-    /// `core` passed the sync point of contract `contract`.
-    SyncPoint { core: usize, contract: usize },
-    /// The stale execution broke contract `contract`.
-    Violation(ContractViolation),
-}
-
 impl Events {
     /// Raise `vector` at `core` when `trigger` fires.
     pub(super) fn schedule(&mut self, trigger: InterruptTrigger, core: usize, vector: u8) {
@@ -162,17 +148,17 @@ impl Events {
         self.arrivals.iter().map(|a| a.at).min()
     }
 
-    /// Act on one signal of a core's step at cycle `now`. `stale` is the stale
-    /// execution a [`CoreSignal::Stale`] refers to; `receivers` lists, for an IPI,
-    /// the cores it reaches; `latency` is the IPI delivery latency.
+    /// Act on one signal of a core's step at cycle `now`, reporting what happened
+    /// in `out` (IPIs sent, sync points passed, contracts broken). `receivers`
+    /// lists, for an IPI, the cores it reaches; `latency` is the IPI delivery
+    /// latency.
     pub(super) fn on_signal(
         &mut self,
         signal: CoreSignal,
-        stale: Option<&StaleExecution>,
         receivers: impl Fn(usize, Ipi) -> Vec<usize>,
         now: u64,
         latency: u64,
-        out: &mut Vec<Consequence>,
+        out: &mut Vec<TraceEvent>,
     ) {
         match signal {
             CoreSignal::Ipi { from, ipi, cycle } => {
@@ -192,9 +178,10 @@ impl Events {
                         vector: ipi.vector,
                         ipi: Some(self.ipis.len() - 1),
                     });
-                    out.push(Consequence::IpiSent {
-                        from,
-                        to,
+                    out.push(TraceEvent::IpiSent {
+                        core: from as u16,
+                        cycle,
+                        to: to as u16,
                         vector: ipi.vector,
                         arrives,
                     });
@@ -227,11 +214,14 @@ impl Events {
                     }
                     c.passes.retain(|p| p.0 != core);
                     c.passes.push((core, inst_seq, now));
-                    out.push(Consequence::SyncPoint { core, contract: i });
+                    out.push(TraceEvent::SyncPoint {
+                        core: core as u16,
+                        cycle: now,
+                        contract: i as u16,
+                    });
                 }
             }
-            CoreSignal::Stale { writer_seq } => {
-                let Some(&stale) = stale else { return };
+            CoreSignal::Stale { stale, writer_seq } => {
                 for (i, c) in self.contracts.iter().enumerate() {
                     let pass = c
                         .passes
@@ -244,7 +234,10 @@ impl Events {
                             passed_at,
                         };
                         self.violations.push(violation);
-                        out.push(Consequence::Violation(violation));
+                        out.push(TraceEvent::ContractViolation {
+                            contract: i as u16,
+                            stale,
+                        });
                     }
                 }
             }

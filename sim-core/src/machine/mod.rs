@@ -56,7 +56,7 @@ use isa::flags::Flags;
 
 use self::core::Core;
 use self::decode_cache::DecodeCache;
-use self::events::{Consequence, Events};
+use self::events::Events;
 use self::jitter::Jitter;
 use self::memsys::MemSys;
 use self::rob::loc_index;
@@ -349,7 +349,6 @@ impl Machine {
         }
         for i in 0..self.cores.len() {
             self.cores[i].sys.tick(now);
-            let stale_before = self.stale.len();
             let mut sh = Shared {
                 memsys: &mut self.memsys,
                 memory: &mut self.memory,
@@ -365,7 +364,7 @@ impl Machine {
             let serializing = self.config.interrupt_delivery_serializing;
             let fault = self.cores[i].step(now, serializing, &mut sh);
             if !self.signals.is_empty() {
-                self.handle_signals(stale_before);
+                self.handle_signals();
             }
             let core = &self.cores[i];
             if let Some((rip, message)) = fault {
@@ -389,9 +388,8 @@ impl Machine {
         None
     }
 
-    /// Act on what a core reported during its step; `stale_before` is the number
-    /// of stale executions before the step.
-    fn handle_signals(&mut self, stale_before: usize) {
+    /// Act on what a core reported during its step.
+    fn handle_signals(&mut self) {
         let now = self.now;
         let apic_ids: Vec<u32> = self.cores.iter().map(|c| c.sys.apic_id()).collect();
         let receivers = |from: usize, ipi: crate::system::Ipi| {
@@ -399,49 +397,18 @@ impl Machine {
                 .filter(|&j| ipi.dest.includes(apic_ids[from], apic_ids[j]))
                 .collect::<Vec<_>>()
         };
-        let mut next_stale = stale_before;
-        let mut consequences = Vec::new();
+        let latency = self.config.ipi_latency;
+        let mut reported = Vec::new();
         for signal in std::mem::take(&mut self.signals) {
-            let stale = match signal {
-                CoreSignal::Stale { .. } => {
-                    next_stale += 1;
-                    self.stale.get(next_stale - 1)
-                }
-                _ => None,
-            };
-            let latency = self.config.ipi_latency;
             self.events
-                .on_signal(signal, stale, receivers, now, latency, &mut consequences);
+                .on_signal(signal, receivers, now, latency, &mut reported);
         }
-        for consequence in consequences {
-            let event = match consequence {
-                Consequence::IpiSent {
-                    from,
-                    to,
-                    vector,
-                    arrives,
-                } => TraceEvent::IpiSent {
-                    core: from as u16,
-                    cycle: now,
-                    to: to as u16,
-                    vector,
-                    arrives,
-                },
-                Consequence::SyncPoint { core, contract } => TraceEvent::SyncPoint {
-                    core: core as u16,
-                    cycle: now,
-                    contract: contract as u16,
-                },
-                Consequence::Violation(v) => {
-                    self.cores[usize::from(v.stale.core)]
-                        .stats
-                        .contract_violations += 1;
-                    TraceEvent::ContractViolation {
-                        contract: v.contract as u16,
-                        stale: v.stale,
-                    }
-                }
-            };
+        for event in reported {
+            if let TraceEvent::ContractViolation { stale, .. } = event {
+                self.cores[usize::from(stale.core)]
+                    .stats
+                    .contract_violations += 1;
+            }
             if self.config.trace {
                 self.trace.push(event);
             }
@@ -457,7 +424,7 @@ impl Machine {
 
     /// Architectural RFLAGS of `core`.
     pub fn flags(&self, core: usize) -> Flags {
-        Flags::from_bits_retain(self.cores[core].arch[loc_index(isa::uop::Loc::Flags)])
+        self.cores[core].arch_flags()
     }
 
     /// The globally visible memory (after `AllHalted`, every store buffer has drained).
@@ -484,9 +451,8 @@ impl Machine {
     }
 }
 
-/// Whether a sleeping core would take an interrupt already requested at its APIC.
+/// Whether a sleeping core would take an interrupt already requested at its APIC,
+/// or one its armed timer will request.
 fn can_wake(core: &Core) -> bool {
-    let flags = Flags::from_bits_retain(core.arch[loc_index(isa::uop::Loc::Flags)]);
-    flags.contains(Flags::IF)
-        && (core.sys.deliverable_interrupt().is_some() || core.sys.timer_armed())
+    core.interrupt_ready() || (core.arch_flags().contains(Flags::IF) && core.sys.timer_armed())
 }

@@ -257,7 +257,7 @@ impl Core {
         if let Some((stale, writer_seq)) = stale::check(&retiring, sh.line_writes, sh.memory, now) {
             self.stats.stale_executions += 1;
             sh.stale.push(stale);
-            sh.signals.push(CoreSignal::Stale { writer_seq });
+            sh.signals.push(CoreSignal::Stale { stale, writer_seq });
             sh.emit(TraceEvent::StaleExecution(stale));
         }
     }

@@ -52,9 +52,10 @@ pub enum CoreSignal {
         /// Its sequence number.
         inst_seq: u64,
     },
-    /// The stale execution just pushed onto `Shared::stale` was of bytes written by
-    /// the writer's instruction `writer_seq` (for contract checks).
+    /// The core executed stale bytes (for contract checks).
     Stale {
+        /// What it executed.
+        stale: super::StaleExecution,
         /// Sequence number of the store's instruction in the writing core.
         writer_seq: u64,
     },

@@ -65,26 +65,18 @@ pub(super) enum SysFlow {
 }
 
 impl Core {
-    /// Whether the system instruction `inst` must wait for every older store to
-    /// become visible before it executes: it will serialize (the SDM requires the
-    /// drain), or it takes an interrupt-style frame whose stores need room.
+    /// Whether the system instruction `inst` must wait at retirement for every
+    /// older store to become visible (the SDM's drain before serializing) in the
+    /// cases its instruction class cannot tell at issue, where the class-serializing
+    /// ones already waited: WRMSR, serializing or not by ECX, and returns to user
+    /// mode that go through PTI's CR3 switch.
     pub(super) fn drains_before(&self, inst: SysInst) -> bool {
-        let config = self.sys.config();
         match inst.op {
-            SysOp::Iret => config.iret_serializing || config.pti,
-            SysOp::Sysret | SysOp::Sysexit => config.pti,
+            SysOp::Iret | SysOp::Sysret | SysOp::Sysexit => self.sys.config().pti,
             SysOp::Wrmsr => {
                 isa::class::wrmsr_serializes(self.arch[Gpr::Rcx.index()] as u32)
                     && self.sys.cpl() == 0
             }
-            SysOp::MovToCr(n) => n != 8,
-            SysOp::Cpuid
-            | SysOp::Serialize
-            | SysOp::MovToDr(_)
-            | SysOp::Invlpg
-            | SysOp::Wbinvd
-            | SysOp::Invd
-            | SysOp::DescriptorLoad => true,
             _ => false,
         }
     }
@@ -103,7 +95,7 @@ impl Core {
     ) -> (R, u64) {
         let mut regs = [0u64; 16];
         regs.copy_from_slice(&self.arch[..16]);
-        let mut flags = Flags::from_bits_retain(self.arch[loc_index(isa::uop::Loc::Flags)]);
+        let mut flags = self.arch_flags();
         let mut stack = SbStack {
             sb: &mut self.sb,
             memory,
@@ -231,8 +223,7 @@ impl Core {
     /// Whether an interrupt would be taken at the current instruction boundary:
     /// RFLAGS.IF set, no STI shadow, a vector above the processor priority.
     pub(super) fn interrupt_ready(&self) -> bool {
-        let flags = Flags::from_bits_retain(self.arch[loc_index(isa::uop::Loc::Flags)]);
-        flags.contains(Flags::IF) && self.sys.deliverable_interrupt().is_some()
+        self.arch_flags().contains(Flags::IF) && self.sys.deliverable_interrupt().is_some()
     }
 
     /// Take the highest-priority pending interrupt at the current instruction

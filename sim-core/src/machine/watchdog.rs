@@ -76,10 +76,7 @@ fn describe(core: &Core, memsys: &MemSys, cache: &DecodeCache) -> String {
         None => String::new(),
     };
     if core.halted {
-        let flags = isa::flags::Flags::from_bits_retain(
-            core.arch[super::rob::loc_index(isa::uop::Loc::Flags)],
-        );
-        let wake = if flags.contains(isa::flags::Flags::IF) {
+        let wake = if core.arch_flags().contains(isa::flags::Flags::IF) {
             "waiting for an interrupt"
         } else {
             "interrupts off, only the end of the run wakes it"
