@@ -358,35 +358,30 @@ impl<'t> Parser<'t> {
     fn quoted_string(&mut self) -> Option<Kind> {
         self.pos += 1; // the opening quote
         let content_start = self.pos;
-        let mut escaped = false;
-        for (i, c) in self.rest().char_indices() {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                let content = content_start..content_start + i;
-                self.pos = content.end + 1;
-                return Some(Kind::Str(StrLit {
-                    content,
-                    raw: false,
-                }));
-            }
-        }
-        None
+        let content = content_start..content_start + self.closing_quote('"')?;
+        self.pos = content.end + 1;
+        Some(Kind::Str(StrLit {
+            content,
+            raw: false,
+        }))
     }
 
     fn quoted_char(&mut self) -> Option<()> {
-        self.pos += 1;
+        self.pos += 1; // the opening quote
+        self.pos += self.closing_quote('\'')? + 1;
+        Some(())
+    }
+
+    /// Offset in [`Self::rest`] of the unescaped `quote` that closes a literal.
+    fn closing_quote(&self, quote: char) -> Option<usize> {
         let mut escaped = false;
         for (i, c) in self.rest().char_indices() {
             if escaped {
                 escaped = false;
             } else if c == '\\' {
                 escaped = true;
-            } else if c == '\'' {
-                self.pos += i + 1;
-                return Some(());
+            } else if c == quote {
+                return Some(i);
             }
         }
         None
