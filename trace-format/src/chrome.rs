@@ -85,10 +85,10 @@ pub fn write_chrome(w: impl Write, header: &TraceHeader, events: &[TraceEvent]) 
     let instants: Vec<Instant> = events.iter().filter_map(|e| instant(e, &mut dis)).collect();
     let mut retired: BTreeMap<u16, Vec<&InstRecord>> = BTreeMap::new();
     for event in events {
-        if let TraceEvent::Inst(r) = event {
-            if !r.squashed {
-                retired.entry(r.core).or_default().push(r);
-            }
+        if let TraceEvent::Inst(r) = event
+            && !r.squashed
+        {
+            retired.entry(r.core).or_default().push(r);
         }
     }
     let cores: BTreeSet<u16> = (0..header.cores)

@@ -44,7 +44,7 @@ fn szp(w: Width, r: u64) -> Flags {
     let mut f = Flags::empty();
     f.set(Flags::SF, r & w.sign_bit() != 0);
     f.set(Flags::ZF, r & w.mask() == 0);
-    f.set(Flags::PF, (r as u8).count_ones() % 2 == 0);
+    f.set(Flags::PF, (r as u8).count_ones().is_multiple_of(2));
     f
 }
 

@@ -28,20 +28,19 @@ pub(super) fn kernel_text_error(
         return e;
     }
     let reordered = input.combine(Order::KernelThenProgram, &[]);
-    if let Err(e) = isa::asm::assemble(&reordered.text) {
-        if let Some((_, origin)) = reordered.origin(e.line)
-            && !matches!(origin, Origin::Kernel)
-        {
-            let mut e = input.in_variant(e);
-            if e.message.contains("already defined") || e.message.starts_with("duplicate") {
-                e.hint = Some(
-                    "the bundled kernel defines this name (docs/scenario-format.md lists \
+    if let Err(e) = isa::asm::assemble(&reordered.text)
+        && let Some((_, origin)) = reordered.origin(e.line)
+        && !matches!(origin, Origin::Kernel)
+    {
+        let mut e = input.in_variant(e);
+        if e.message.contains("already defined") || e.message.starts_with("duplicate") {
+            e.hint = Some(
+                "the bundled kernel defines this name (docs/scenario-format.md lists \
                      its labels); choose another"
-                        .to_string(),
-                );
-            }
-            return locate(doc, &reordered, &e);
+                    .to_string(),
+            );
         }
+        return locate(doc, &reordered, &e);
     }
     doc.error(
         &[Step::Field("kernel")],

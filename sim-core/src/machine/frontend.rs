@@ -358,7 +358,7 @@ impl Frontend {
             // decoding continues in.
             let first_end = self.blocks[0].addr + BLOCK;
             let mut used = 1 + usize::from(next_ip > first_end);
-            if !taken && next_ip % BLOCK != 0 {
+            if !taken && !next_ip.is_multiple_of(BLOCK) {
                 used -= 1;
             }
             self.blocks.drain(..used.min(self.blocks.len()));

@@ -278,7 +278,7 @@ impl Machine {
     /// ([`StopReason::Interrupted`]) with its state and counters so far intact.
     pub fn run_observed(&mut self, mut observe: impl FnMut(u64) -> bool) -> RunOutcome {
         let stop = loop {
-            if self.now % OBSERVE_EVERY == 0 && !observe(self.now) {
+            if self.now.is_multiple_of(OBSERVE_EVERY) && !observe(self.now) {
                 break StopReason::Interrupted;
             }
             if self.cores.iter().all(|c| c.halted && c.sb.is_empty()) {
