@@ -41,6 +41,7 @@ mod encode;
 mod error;
 pub mod kanata;
 mod layout;
+pub mod meta;
 
 pub use decode::{decode_trace, read_trace};
 pub use encode::write_trace;

@@ -87,6 +87,13 @@ impl PassOutput {
             })
             .collect()
     }
+
+    /// The section name of every label (labels of sections that stayed empty too).
+    pub(crate) fn label_section_names(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.label_sections.iter().filter_map(|(label, &index)| {
+            Some((label.as_str(), self.sections.get(index)?.name.as_str()))
+        })
+    }
 }
 
 /// Whether a pass only measures (and tolerates unresolved values) or emits.

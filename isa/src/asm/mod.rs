@@ -85,6 +85,9 @@ pub struct Program {
     /// Every label, `.equ`/`.set` constant and sync point, by name; labels are
     /// absolute addresses.
     pub symbols: BTreeMap<String, u64>,
+    /// The section of every label (not of `.set` constants), by label name: what
+    /// tells an address from a number among the symbols, and kernel from user code.
+    pub labels: BTreeMap<String, String>,
     /// One entry per statement that emitted bytes, in emission order.
     pub listing: Vec<ListingEntry>,
 }
@@ -155,9 +158,15 @@ pub fn assemble(src: &str) -> Result<Program, AsmError> {
             )
         })
         .collect();
+    let labels = output
+        .label_section_names()
+        .filter(|(name, _)| !name.contains(parse::LOCAL_LABEL_MARKER))
+        .map(|(name, section)| (name.to_string(), section.to_string()))
+        .collect();
     Ok(Program {
         sections: output.sections(),
         symbols,
+        labels,
         listing: output.listing,
     })
 }
