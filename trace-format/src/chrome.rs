@@ -447,5 +447,23 @@ fn instant(event: &TraceEvent, dis: &mut Disassembler) -> Option<Instant> {
             args["contract"] = contract.into();
             at(stale.core, stale.cycle, "contract violation", args)
         }
+        // One instant per data access would bury every other event; the store
+        // buffer's occupancy is the `store buffer` counter.
+        TraceEvent::StoreBuffered(_)
+        | TraceEvent::StoreVisible { .. }
+        | TraceEvent::LoadRetired(_) => None,
+        TraceEvent::Syscall {
+            core,
+            cycle,
+            inst_seq,
+            ip,
+            number,
+            args,
+        } => at(
+            core,
+            cycle,
+            "syscall",
+            json!({ "inst_seq": inst_seq, "ip": format!("{ip:#x}"), "number": number, "args": args }),
+        ),
     }
 }

@@ -3,7 +3,7 @@
 
 use std::io::Read;
 
-use sim_core::machine::{InstRecord, Stage, StaleExecution, TraceEvent};
+use sim_core::machine::{InstRecord, MemEvent, Stage, StaleExecution, TraceEvent};
 
 use crate::error::{Part, TraceFormatError};
 use crate::layout::{
@@ -298,6 +298,23 @@ impl<'a> Reader<'a> {
                 contract: self.u16()?,
                 stale: self.stale()?,
             },
+            tag::STORE_BUFFERED => TraceEvent::StoreBuffered(self.mem()?),
+            tag::STORE_VISIBLE => TraceEvent::StoreVisible {
+                store: self.mem()?,
+                buffered: self.flag("buffered flag")?,
+            },
+            tag::LOAD_RETIRED => TraceEvent::LoadRetired(self.mem()?),
+            tag::SYSCALL => {
+                let (core, cycle) = self.start()?;
+                TraceEvent::Syscall {
+                    core,
+                    cycle,
+                    inst_seq: self.u64()?,
+                    ip: self.u64()?,
+                    number: self.u64()?,
+                    args: [self.u64()?, self.u64()?, self.u64()?],
+                }
+            }
             _ => {
                 return Err(TraceFormatError::UnknownTag {
                     tag: t,
@@ -334,6 +351,26 @@ impl<'a> Reader<'a> {
             ip,
             fetch,
             stages,
+        })
+    }
+
+    /// A data access after its tag; the width must be 1, 2, 4 or 8.
+    fn mem(&mut self) -> Result<MemEvent, TraceFormatError> {
+        let (core, cycle) = self.start()?;
+        let inst_seq = self.u64()?;
+        let addr = self.u64()?;
+        let at = self.pos;
+        let width = self.u8()?;
+        if !matches!(width, 1 | 2 | 4 | 8) {
+            return Err(self.invalid("access width", width.into(), at));
+        }
+        Ok(MemEvent {
+            core,
+            cycle,
+            inst_seq,
+            addr,
+            width,
+            value: self.u64()?,
         })
     }
 

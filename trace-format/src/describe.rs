@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use isa::uop::FenceKind;
-use sim_core::machine::{ClearReason, InstRecord, StaleExecution};
+use sim_core::machine::{ClearReason, InstRecord, MemEvent, StaleExecution};
 
 /// Intel-syntax disassembly of instruction bytes at an address, each distinct
 /// instruction decoded once.
@@ -60,6 +60,11 @@ pub(crate) fn clear_text(reason: ClearReason) -> String {
             format!("self-modifying code: store to {addr:#x}")
         }
     }
+}
+
+/// A data access in words: `8 bytes at 0x1000010 = 0x1001000`.
+pub(crate) fn access_text(m: &MemEvent) -> String {
+    format!("{} bytes at {:#x} = {:#x}", m.width, m.addr, m.value)
 }
 
 /// One line about a stale execution: what ran, what memory held, who wrote it when.

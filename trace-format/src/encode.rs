@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use sim_core::machine::{InstRecord, StaleExecution, TraceEvent};
+use sim_core::machine::{InstRecord, MemEvent, StaleExecution, TraceEvent};
 
 use crate::TraceHeader;
 use crate::layout::{FORMAT_VERSION, MAGIC, clear_code, fence_code, serialize_code, tag};
@@ -196,7 +196,41 @@ impl Encoder {
                 self.u16(contract);
                 self.stale(stale);
             }
+            TraceEvent::StoreBuffered(ref m) => self.mem(tag::STORE_BUFFERED, m),
+            TraceEvent::StoreVisible {
+                ref store,
+                buffered,
+            } => {
+                self.mem(tag::STORE_VISIBLE, store);
+                self.u8(u8::from(buffered));
+            }
+            TraceEvent::LoadRetired(ref m) => self.mem(tag::LOAD_RETIRED, m),
+            TraceEvent::Syscall {
+                core,
+                cycle,
+                inst_seq,
+                ip,
+                number,
+                args,
+            } => {
+                self.start(tag::SYSCALL, core, cycle);
+                self.u64(inst_seq);
+                self.u64(ip);
+                self.u64(number);
+                for arg in args {
+                    self.u64(arg);
+                }
+            }
         }
+    }
+
+    /// A data access: tag, core, cycle, sequence number, address, width, value.
+    fn mem(&mut self, tag: u8, m: &MemEvent) {
+        self.start(tag, m.core, m.cycle);
+        self.u64(m.inst_seq);
+        self.u64(m.addr);
+        self.u8(m.width);
+        self.u64(m.value);
     }
 
     fn inst(&mut self, r: &InstRecord) {

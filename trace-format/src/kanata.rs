@@ -24,7 +24,7 @@ use std::io::{self, BufWriter, Write};
 
 use sim_core::machine::{InstRecord, Stage, TraceEvent};
 
-use crate::describe::{Disassembler, clear_text, fence_name, stale_text};
+use crate::describe::{Disassembler, access_text, clear_text, fence_name, stale_text};
 
 /// Lane-0 stages after fetch, in pipeline order, with their Kanata names.
 const STAGES: [(Stage, &str); 6] = [
@@ -226,6 +226,36 @@ fn note(event: &TraceEvent, dis: &mut Disassembler) -> Option<((u16, u64), Note)
             stale.core,
             stale.inst_seq,
             format!("violates contract {contract}"),
+        ),
+        TraceEvent::StoreBuffered(m) => hover(
+            m.core,
+            m.inst_seq,
+            format!("cycle {}: buffered {}", m.cycle, access_text(&m)),
+        ),
+        TraceEvent::StoreVisible { store, .. } => hover(
+            store.core,
+            store.inst_seq,
+            format!("cycle {}: visible {}", store.cycle, access_text(&store)),
+        ),
+        TraceEvent::LoadRetired(m) => hover(
+            m.core,
+            m.inst_seq,
+            format!("cycle {}: loaded {}", m.cycle, access_text(&m)),
+        ),
+        TraceEvent::Syscall {
+            core,
+            cycle,
+            inst_seq,
+            number,
+            args,
+            ..
+        } => hover(
+            core,
+            inst_seq,
+            format!(
+                "cycle {cycle}: system call {number} ({:#x}, {:#x}, {:#x})",
+                args[0], args[1], args[2]
+            ),
         ),
     }
 }

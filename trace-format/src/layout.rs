@@ -50,6 +50,14 @@ pub(crate) mod tag {
     pub const SYNC_POINT: u8 = 13;
     /// `TraceEvent::ContractViolation`.
     pub const CONTRACT_VIOLATION: u8 = 14;
+    /// `TraceEvent::StoreBuffered`.
+    pub const STORE_BUFFERED: u8 = 15;
+    /// `TraceEvent::StoreVisible`.
+    pub const STORE_VISIBLE: u8 = 16;
+    /// `TraceEvent::LoadRetired`.
+    pub const LOAD_RETIRED: u8 = 17;
+    /// `TraceEvent::Syscall`.
+    pub const SYSCALL: u8 = 18;
 }
 
 /// A [`FenceKind`] as one byte.

@@ -5,7 +5,7 @@ mod common;
 use isa::uop::FenceKind;
 use proptest::prelude::*;
 use sim_core::machine::{
-    ClearReason, InstRecord, SerializeReason, Stage, StaleExecution, TraceEvent,
+    ClearReason, InstRecord, MemEvent, SerializeReason, Stage, StaleExecution, TraceEvent,
 };
 use trace_format::{TraceFile, TraceHeader, read_trace, write_trace};
 
@@ -235,7 +235,45 @@ fn arb_event() -> impl Strategy<Value = TraceEvent> {
         }),
         (any::<u16>(), arb_stale())
             .prop_map(|(contract, stale)| TraceEvent::ContractViolation { contract, stale }),
+        arb_mem().prop_map(TraceEvent::StoreBuffered),
+        (arb_mem(), any::<bool>())
+            .prop_map(|(store, buffered)| TraceEvent::StoreVisible { store, buffered }),
+        arb_mem().prop_map(TraceEvent::LoadRetired),
+        (
+            c,
+            t,
+            any::<u64>(),
+            any::<u64>(),
+            any::<u64>(),
+            any::<[u64; 3]>()
+        )
+            .prop_map(
+                |(core, cycle, inst_seq, ip, number, args)| TraceEvent::Syscall {
+                    core,
+                    cycle,
+                    inst_seq,
+                    ip,
+                    number,
+                    args
+                }
+            ),
     ]
+}
+
+/// Any data access (widths 1, 2, 4, 8).
+fn arb_mem() -> impl Strategy<Value = MemEvent> {
+    (
+        any::<(u16, u64, u64, u64, u64)>(),
+        prop_oneof![Just(1u8), Just(2), Just(4), Just(8)],
+    )
+        .prop_map(|((core, cycle, inst_seq, addr, value), width)| MemEvent {
+            core,
+            cycle,
+            inst_seq,
+            addr,
+            width,
+            value,
+        })
 }
 
 proptest! {
@@ -256,8 +294,9 @@ proptest! {
 #[test]
 fn each_record_has_the_size_docs_trace_format_md_gives() {
     // Tag order of `common::variant`; sizes include the tag byte.
-    const SIZES: [usize; common::VARIANTS] =
-        [72, 30, 27, 11, 20, 76, 24, 22, 21, 20, 20, 11, 13, 78];
+    const SIZES: [usize; common::VARIANTS] = [
+        72, 30, 27, 11, 20, 76, 24, 22, 21, 20, 20, 11, 13, 78, 36, 37, 36, 59,
+    ];
     let header = TraceHeader::default();
     let mut empty = Vec::new();
     write_trace(&mut empty, &header, &[]).unwrap();

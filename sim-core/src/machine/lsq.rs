@@ -11,7 +11,7 @@ use super::memsys::{Acquire, Read, lines_of};
 use super::rob::{Inputs, RobEntry, Wait};
 use super::shared::{Shared, VisibleStore};
 use super::store_buffer::{Overlap, overlap};
-use super::trace::{ClearReason, Stage, TraceEvent};
+use super::trace::{ClearReason, MemEvent, Stage, TraceEvent};
 use crate::mem::Memory;
 
 /// Whether a store of `width` at `addr` shares no byte with `access`.
@@ -156,6 +156,7 @@ impl Core {
         &mut self,
         access: MemAccess,
         inst_seq: u64,
+        now: u64,
         sh: &mut Shared,
     ) {
         let store = VisibleStore {
@@ -164,7 +165,19 @@ impl Core {
             addr: access.addr,
             len: access.width.bytes() as u64,
         };
-        self.write_visible(store, access.store_data.unwrap_or(0), sh);
+        let data = access.store_data.unwrap_or(0);
+        self.write_visible(store, data, sh);
+        sh.emit(TraceEvent::StoreVisible {
+            store: MemEvent {
+                core: self.id as u16,
+                cycle: now,
+                inst_seq,
+                addr: access.addr,
+                width: access.width.bytes() as u8,
+                value: data,
+            },
+            buffered: false,
+        });
     }
 
     /// Release the lines of a retired locked instruction.
@@ -212,6 +225,12 @@ impl Core {
             len: entry.width.bytes() as u64,
         };
         self.write_visible(store, entry.data, sh);
+        if sh.trace.is_some() {
+            sh.emit(TraceEvent::StoreVisible {
+                store: entry.event(self.id, now),
+                buffered: true,
+            });
+        }
         let interval = self.jitter.stretch(self.config.sb_drain_interval);
         let extra = self.jitter.delay(u64::from(self.jitter.percent() / 4));
         self.sb_next_drain = now + interval + extra;

@@ -47,7 +47,7 @@ pub use events::{Contract, ContractViolation, InterruptTrigger, IpiRecord};
 pub use memsys::LINE;
 pub use stale::{NEVER_SERIALIZED, StaleExecution};
 pub use store_buffer::{Overlap, SbEntry, StoreBuffer, overlap};
-pub use trace::{ClearReason, InstRecord, NEVER, SerializeReason, Stage, TraceEvent};
+pub use trace::{ClearReason, InstRecord, MemEvent, NEVER, SerializeReason, Stage, TraceEvent};
 pub use watchdog::{CoreWait, WatchdogReport};
 
 use std::collections::BTreeMap;

@@ -12,7 +12,7 @@ use super::shared::{CoreSignal, Shared};
 use super::stale::{self, Retiring};
 use super::store_buffer::SbEntry;
 use super::sysexec::SysFlow;
-use super::trace::{ClearReason, Stage, TraceEvent};
+use super::trace::{ClearReason, MemEvent, Stage, TraceEvent};
 use crate::system::SysInst;
 
 impl Core {
@@ -117,6 +117,16 @@ impl Core {
             match uop.kind {
                 UopKind::Load { .. } => {
                     self.load_queue.pop_front();
+                    if let (Some(_), Some(access)) = (&sh.trace, e.mem) {
+                        sh.emit(TraceEvent::LoadRetired(MemEvent {
+                            core: self.id as u16,
+                            cycle: now,
+                            inst_seq,
+                            addr: access.addr,
+                            width: access.width.bytes() as u8,
+                            value: e.result & access.width.mask(),
+                        }));
+                    }
                 }
                 UopKind::Store => {
                     self.store_queue.pop_front();
@@ -124,7 +134,7 @@ impl Core {
                     let len = access.width.bytes() as u64;
                     smc = smc.or(self.code_overlap(access.addr, len).then_some(access.addr));
                     if uop.locked {
-                        self.commit_locked_store(access, inst_seq, sh);
+                        self.commit_locked_store(access, inst_seq, now, sh);
                     } else {
                         let data = access.store_data.unwrap_or(0);
                         if self.sb.is_empty() {
@@ -135,13 +145,17 @@ impl Core {
                             let hold = self.jitter.delay(4 * u64::from(self.jitter.percent()));
                             self.sb_next_drain = self.sb_next_drain.max(now + hold);
                         }
-                        self.sb.push(SbEntry {
+                        let entry = SbEntry {
                             addr: access.addr,
                             width: access.width,
                             data,
                             inst_seq,
                             record: None,
-                        });
+                        };
+                        if sh.trace.is_some() {
+                            sh.emit(TraceEvent::StoreBuffered(entry.event(self.id, now)));
+                        }
+                        self.sb.push(entry);
                         stored = true;
                     }
                 }

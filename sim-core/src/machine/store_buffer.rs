@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 
 use isa::reg::Width;
 
-use super::trace::InstRecord;
+use super::trace::{InstRecord, MemEvent};
 
 /// How an older store relates to a younger load.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -58,6 +58,20 @@ pub struct SbEntry {
     /// Trace record of the instruction, completed and emitted when this entry drains
     /// (only on the instruction's last store, only when tracing).
     pub record: Option<Box<InstRecord>>,
+}
+
+impl SbEntry {
+    /// The store as core `core` reports it at `cycle`.
+    pub fn event(&self, core: usize, cycle: u64) -> MemEvent {
+        MemEvent {
+            core: core as u16,
+            cycle,
+            inst_seq: self.inst_seq,
+            addr: self.addr,
+            width: self.width.bytes() as u8,
+            value: self.data,
+        }
+    }
 }
 
 /// FIFO of retired stores with a fixed capacity (a full buffer stalls retirement).

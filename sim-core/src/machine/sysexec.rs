@@ -117,6 +117,16 @@ impl Core {
         (result, next)
     }
 
+    /// Trace the stores a system instruction or an interrupt pushed (its frame):
+    /// every store-buffer entry after the first `before`.
+    fn report_frame_stores(&self, before: usize, now: u64, sh: &mut Shared) {
+        if sh.trace.is_some() {
+            for entry in self.sb.iter().skip(before) {
+                sh.emit(TraceEvent::StoreBuffered(entry.event(self.id, now)));
+            }
+        }
+    }
+
     /// Execute the retiring system instruction `inst` at `ip` (fall-through
     /// `next_ip`) and carry out its effect on the pipeline.
     pub(super) fn retire_system(
@@ -129,9 +139,22 @@ impl Core {
         sh: &mut Shared,
     ) -> SysFlow {
         let cpl = self.sys.cpl();
+        if inst.op == SysOp::Syscall {
+            let reg = |gpr: Gpr| self.arch[gpr.index()];
+            sh.emit(TraceEvent::Syscall {
+                core: self.id as u16,
+                cycle: now,
+                inst_seq,
+                ip,
+                number: reg(Gpr::Rax),
+                args: [reg(Gpr::Rdi), reg(Gpr::Rsi), reg(Gpr::Rdx)],
+            });
+        }
+        let buffered = self.sb.len();
         let (result, next) = self.with_context(ip, next_ip, inst_seq, now, sh.memory, |ctx| {
             execute_sys(inst, ctx)
         });
+        self.report_frame_stores(buffered, now, sh);
         let effect = match result {
             Ok(effect) => effect,
             Err(e) => return SysFlow::Fault(e.to_string()),
@@ -245,8 +268,10 @@ impl Core {
         let woke = std::mem::replace(&mut self.halted, false);
         let (ip, cpl) = (self.arch_rip, self.sys.cpl());
         let inst_seq = self.rob.head().map_or(u64::MAX, |h| h.q.inst_seq);
+        let buffered = self.sb.len();
         let (taken, handler) =
             self.with_context(ip, ip, inst_seq, now, sh.memory, |ctx| ctx.take_interrupt());
+        self.report_frame_stores(buffered, now, sh);
         let vector = match taken {
             Ok(Some(vector)) => vector,
             Ok(None) => return None,

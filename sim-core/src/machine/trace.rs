@@ -120,6 +120,26 @@ pub enum ClearReason {
     },
 }
 
+/// One data access as the trace reports it: which instruction, where, how wide,
+/// what value. Kernel-agnostic: a viewer that knows where a kernel keeps
+/// `rq->curr` turns these into context switches.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct MemEvent {
+    /// Core.
+    pub core: u16,
+    /// Cycle.
+    pub cycle: u64,
+    /// The accessing instruction's sequence number (of an interrupt or
+    /// exception frame: the instruction it interrupted).
+    pub inst_seq: u64,
+    /// Linear address.
+    pub addr: u64,
+    /// Bytes accessed: 1, 2, 4 or 8.
+    pub width: u8,
+    /// The value stored or loaded (the low `width` bytes).
+    pub value: u64,
+}
+
 /// Everything the machine reports, in the order it happened.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum TraceEvent {
@@ -249,6 +269,37 @@ pub enum TraceEvent {
         contract: u16,
         /// The stale execution.
         stale: super::StaleExecution,
+    },
+    /// A retired store (or a store of an interrupt frame) entered the store
+    /// buffer: from now on its core sees it, no other core does.
+    StoreBuffered(MemEvent),
+    /// A store became globally visible: it left the store buffer, or (a locked
+    /// instruction's, `buffered` false) was written at retirement.
+    StoreVisible {
+        /// The store; `cycle` is when it became visible.
+        store: MemEvent,
+        /// It went through the store buffer (a [`TraceEvent::StoreBuffered`]
+        /// came first).
+        buffered: bool,
+    },
+    /// A load retired, with the value it read (low `width` bytes of its
+    /// result; loads into `ah`..`bh` report the value shifted into place).
+    LoadRetired(MemEvent),
+    /// A `syscall` retired: the system call number and first arguments as
+    /// the registers held them (RAX; RDI, RSI, RDX).
+    Syscall {
+        /// Core.
+        core: u16,
+        /// Cycle.
+        cycle: u64,
+        /// The `syscall` instruction.
+        inst_seq: u64,
+        /// Its address.
+        ip: u64,
+        /// RAX.
+        number: u64,
+        /// RDI, RSI, RDX.
+        args: [u64; 3],
     },
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use isa::uop::FenceKind;
 use sim_core::machine::{
-    ClearReason, IfetchCoherence, InstRecord, MachineConfig, MemConfig, RunOutcome,
+    ClearReason, IfetchCoherence, InstRecord, MachineConfig, MemConfig, MemEvent, RunOutcome,
     SerializeReason, Stage, StaleExecution, StopReason, TraceEvent,
 };
 use trace_format::TraceHeader;
@@ -110,11 +110,27 @@ pub fn variant(e: &TraceEvent) -> usize {
         TraceEvent::Sleep { .. } => 11,
         TraceEvent::SyncPoint { .. } => 12,
         TraceEvent::ContractViolation { .. } => 13,
+        TraceEvent::StoreBuffered(_) => 14,
+        TraceEvent::StoreVisible { .. } => 15,
+        TraceEvent::LoadRetired(_) => 16,
+        TraceEvent::Syscall { .. } => 17,
     }
 }
 
 /// Number of variants [`variant`] knows.
-pub const VARIANTS: usize = 14;
+pub const VARIANTS: usize = 18;
+
+/// The store of [`one_of_each`]'s store instruction, at `cycle`.
+fn store_access(cycle: u64) -> MemEvent {
+    MemEvent {
+        core: 0,
+        cycle,
+        inst_seq: 4,
+        addr: 0x600000,
+        width: 4,
+        value: 0xdead_beef,
+    }
+}
 
 /// A stale execution of `mov edi, 1` where memory holds `mov edi, 2`.
 pub fn stale_mov() -> StaleExecution {
@@ -216,6 +232,27 @@ pub fn one_of_each() -> Vec<TraceEvent> {
         TraceEvent::ContractViolation {
             contract: 2,
             stale: stale_mov(),
+        },
+        TraceEvent::StoreBuffered(store_access(16)),
+        TraceEvent::StoreVisible {
+            store: store_access(30),
+            buffered: true,
+        },
+        TraceEvent::LoadRetired(MemEvent {
+            core: 1,
+            cycle: 74,
+            inst_seq: 10,
+            addr: 0x600000,
+            width: 8,
+            value: 0xdead_beef,
+        }),
+        TraceEvent::Syscall {
+            core: 1,
+            cycle: 75,
+            inst_seq: 11,
+            ip: 0x401030,
+            number: 324,
+            args: [32, 0, 0],
         },
     ];
     let mut seen: Vec<usize> = events.iter().map(variant).collect();
