@@ -14,8 +14,9 @@ use crate::diagnostics::CliError;
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
     /// Kanata 0004 pipeline log for the Konata viewer: one row per instruction,
-    /// retired or squashed, with its stages F D Rn Is Cm Rt (and Sb for stores);
-    /// stale executions are marked in the label.
+    /// retired or squashed, with its stages F D Rn Is Cm, ending at the retire cycle
+    /// (a store goes on with Sb until it drains from the store buffer); stale
+    /// executions are marked in the label.
     Kanata,
     /// Chrome trace-event JSON for Perfetto or chrome://tracing: per core, instruction
     /// slices, instant events (IPIs, interrupts, serializations, stale code...) and a
@@ -42,13 +43,19 @@ Examples:
 
 Viewing:
   kanata  Konata (https://github.com/shioyadan/Konata): File > Open, pick the .kanata.log.
-          Rows are instructions in fetch order; squashed ones are drawn as flushed.
-          Hover over an instruction for its core, bytes, and what happened to it.
+          Rows are instructions in fetch order (thread id = core); squashed ones are
+          drawn as flushed. An instruction ends at its retire cycle; a store goes on
+          with an Sb stage while it waits in the store buffer. Retire ids follow each
+          core's program order (\"Hide flushed ops\" lists retirements in order).
+          Hover over an instruction for its core, bytes, retire cycle, and what
+          happened to it (contracts by name).
   chrome  Perfetto (https://ui.perfetto.dev): \"Open trace file\", pick the .json
           (chrome://tracing opens it too). Each core has a `core N` track with its
           events and store-buffer counter, and `core N pipeline K` tracks holding one
           slice per retired instruction (several tracks because in-flight instructions
-          overlap, and slices of one track must nest). 1 us on the time axis is 1 cycle.
+          overlap, and slices of one track must nest: as many as the most instructions
+          the core had in flight, tens to about a hundred). Every core has a store-buffer
+          counter. 1 us on the time axis is 1 cycle.
 
 Exit status: 0 on success, 2 if the trace cannot be read (missing, not a trace,
 another format version, truncated) or the output cannot be created.";
@@ -112,7 +119,7 @@ pub fn run(args: &ExportArgs) -> Result<ExitCode, CliError> {
 
 fn export(w: impl Write, to: ExportFormat, trace: &TraceFile) -> io::Result<()> {
     match to {
-        ExportFormat::Kanata => trace_format::kanata::write_kanata(w, &trace.events),
+        ExportFormat::Kanata => trace_format::kanata::write_kanata(w, &trace.header, &trace.events),
         ExportFormat::Chrome => trace_format::chrome::write_chrome(w, &trace.header, &trace.events),
     }
 }

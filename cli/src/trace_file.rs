@@ -41,7 +41,8 @@ pub fn save(path: &Path, report: &RunReport, what: Value) -> Result<(), CliError
     Ok(())
 }
 
-/// `what` plus the seed and the run's summary, for viewers and for reproducing it.
+/// `what` plus the seed, the contract names (events carry their index) and the
+/// run's summary, for viewers and for reproducing it.
 fn metadata(report: &RunReport, what: Value) -> Value {
     let mut metadata = match what {
         Value::Object(fields) => fields,
@@ -49,6 +50,7 @@ fn metadata(report: &RunReport, what: Value) -> Value {
     };
     let summary = json!({
         "seed": report.seed,
+        "contracts": report.contracts,
         "cycles": report.cycles,
         "stop": describe_stop(&report.stop, report.cycles),
         "per_core": report.per_core.iter().map(per_core_json).collect::<Vec<_>>(),

@@ -300,3 +300,57 @@ fn a_traced_scenario_run_says_what_it_ran() {
     ]);
     assert_eq!(out.status.code(), Some(2), "one trace, one run");
 }
+
+#[test]
+fn a_broken_contract_has_the_same_name_in_the_run_and_both_exports() {
+    let dir = temp_dir();
+    let trace = dir.join("seed-contract.synctrace");
+    let out = synclab(&[
+        "run",
+        "scenarios/library/seed-kthread-switch.ron",
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let name = "membarrier(SYNC_CORE) returned";
+    assert!(
+        stdout(&out).contains(&format!("contract \"{name}\" broken")),
+        "{}",
+        stdout(&out)
+    );
+    let file = trace_format::read_trace(std::fs::File::open(&trace).unwrap()).unwrap();
+    let meta = trace_format::meta::TraceMeta::parse(&file.header.metadata);
+    assert_eq!(meta.contracts, [name]);
+
+    let log = dir.join("seed-contract.kanata.log");
+    let out = synclab(&[
+        "export",
+        trace.to_str().unwrap(),
+        "--to",
+        "kanata",
+        "-o",
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let log = std::fs::read_to_string(log).unwrap();
+    assert!(
+        log.contains(&format!("violates contract \"{name}\"")),
+        "no named violation in the Kanata log"
+    );
+
+    let out = synclab(&[
+        "export",
+        trace.to_str().unwrap(),
+        "--to",
+        "chrome",
+        "-o",
+        "-",
+    ]);
+    let chrome = json(&out);
+    let events = chrome["traceEvents"].as_array().unwrap();
+    for kind in ["contract violation", "sync point"] {
+        let event = events.iter().find(|e| e["name"] == kind);
+        let event = event.unwrap_or_else(|| panic!("no {kind} event"));
+        assert_eq!(event["args"]["contract"], name, "{kind}");
+    }
+}

@@ -2,7 +2,8 @@
 //! `chrome://tracing` open.
 //!
 //! Timestamps are simulated cycles written as microseconds (`ts` 120 = cycle 120);
-//! `otherData.time_unit` says so. One process is the machine. Each core has an
+//! `otherData.time_unit` says so, and no `displayTimeUnit` is given (its "ns" would
+//! show a cycle as 1000 ns). One process is the machine. Each core has an
 //! `core N` thread carrying its instant events and store-buffer counter, followed by
 //! `core N pipeline K` threads carrying one `X` slice per retired instruction (name:
 //! disassembly; from fetch to retirement; args: address, sequence number, bytes and
@@ -12,14 +13,16 @@
 //! slices of one thread to nest, and the lifetimes of pipelined instructions overlap
 //! without nesting (Perfetto drops such slices). Each core's instructions are
 //! therefore packed greedily into the fewest threads whose slices never overlap, the
-//! lowest free one first: as many as the core had instructions in flight at once.
+//! lowest free one first: as many as the core had retired instructions in flight at
+//! once (tens to about a hundred with the default core).
 //!
 //! Instant events (`i`, thread scope): IPIs sent, interrupts taken, exceptions,
 //! serializations (with the reason), machine clears, mispredictions, stale executions
 //! (both disassemblies and the writer core), contract violations, privilege changes,
-//! store buffer full, fence stalls, sleeps and sync points. The counter `core N store
-//! buffer` (`C`) is the number of retired instructions whose stores are waiting in
-//! that core's store buffer.
+//! store buffer full, fence stalls, sleeps and sync points; contracts by the name the
+//! header's metadata gives, with their index. The counter `core N store buffer` (`C`)
+//! is the number of retired instructions whose stores are waiting in that core's
+//! store buffer; every core has one, from 0 at cycle 0.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
@@ -29,7 +32,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sim_core::machine::{InstRecord, NEVER_SERIALIZED, Stage, StaleExecution, TraceEvent};
 
-use crate::describe::{Disassembler, clear_text, fence_name};
+use crate::describe::{Contracts, Disassembler, clear_text, fence_name};
 use crate::{FORMAT_VERSION, TraceHeader};
 
 /// Process id of the machine.
@@ -82,7 +85,11 @@ struct CoreTracks<'a> {
 /// Write `events` as Chrome trace-event JSON.
 pub fn write_chrome(w: impl Write, header: &TraceHeader, events: &[TraceEvent]) -> io::Result<()> {
     let mut dis = Disassembler::default();
-    let instants: Vec<Instant> = events.iter().filter_map(|e| instant(e, &mut dis)).collect();
+    let contracts = Contracts::of(header);
+    let instants: Vec<Instant> = events
+        .iter()
+        .filter_map(|e| instant(e, &mut dis, &contracts))
+        .collect();
     let mut retired: BTreeMap<u16, Vec<&InstRecord>> = BTreeMap::new();
     for event in events {
         if let TraceEvent::Inst(r) = event
@@ -141,13 +148,14 @@ pub fn write_chrome(w: impl Write, header: &TraceHeader, events: &[TraceEvent]) 
         list.store_buffer(t)?;
     }
     let other = json!({
-        "time_unit": "ts and dur are simulated cycles, shown as microseconds",
+        "time_unit": "ts and dur are simulated cycles written as microseconds: 1 us on the time axis is 1 cycle",
         "format": format!("exported from a synctrace file, format version {FORMAT_VERSION}"),
         "cores": header.cores,
         "seed": header.seed,
         "metadata": metadata_value(&header.metadata),
     });
-    out.write_all(b"\n],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":")?;
+    // No `displayTimeUnit`: its "ns" would show each cycle (1 us) as 1000 ns.
+    out.write_all(b"\n],\n\"otherData\":")?;
     serde_json::to_writer(&mut out, &other)?;
     out.write_all(b"}\n")?;
     out.flush()
@@ -278,7 +286,8 @@ impl<W: Write> EventList<'_, W> {
     }
 
     /// The store-buffer occupancy counter: +1 when a retired instruction's stores
-    /// enter the buffer, -1 when its last store drains; one sample per changing cycle.
+    /// enter the buffer, -1 when its last store drains; one sample per changing cycle,
+    /// after a zero at cycle 0 (so a core that never stores has its counter too).
     fn store_buffer(&mut self, t: &CoreTracks) -> io::Result<()> {
         let mut changes: BTreeMap<u64, i64> = BTreeMap::new();
         for &(r, _) in &t.slices {
@@ -288,9 +297,6 @@ impl<W: Write> EventList<'_, W> {
                     *changes.entry(drain).or_default() -= 1;
                 }
             }
-        }
-        if changes.is_empty() {
-            return Ok(());
         }
         let name = format!("core {} store buffer", t.core);
         let mut level = 0;
@@ -328,7 +334,7 @@ fn stale_args(s: &StaleExecution, dis: &mut Disassembler) -> Value {
 }
 
 /// The instant event for everything but instruction records.
-fn instant(event: &TraceEvent, dis: &mut Disassembler) -> Option<Instant> {
+fn instant(event: &TraceEvent, dis: &mut Disassembler, contracts: &Contracts) -> Option<Instant> {
     let at = |core, cycle, name, args| {
         Some(Instant {
             core,
@@ -438,13 +444,19 @@ fn instant(event: &TraceEvent, dis: &mut Disassembler) -> Option<Instant> {
             core,
             cycle,
             contract,
-        } => at(core, cycle, "sync point", json!({ "contract": contract })),
+        } => at(
+            core,
+            cycle,
+            "sync point",
+            json!({ "contract": contracts.name(contract), "contract_index": contract }),
+        ),
         TraceEvent::ContractViolation {
             contract,
             ref stale,
         } => {
             let mut args = stale_args(stale, dis);
-            args["contract"] = contract.into();
+            args["contract"] = contracts.name(contract).into();
+            args["contract_index"] = contract.into();
             at(stale.core, stale.cycle, "contract violation", args)
         }
         // One instant per data access would bury every other event; the store

@@ -6,6 +6,9 @@ use std::collections::HashMap;
 use isa::uop::FenceKind;
 use sim_core::machine::{ClearReason, InstRecord, MemEvent, StaleExecution};
 
+use crate::TraceHeader;
+use crate::meta::TraceMeta;
+
 /// Intel-syntax disassembly of instruction bytes at an address, each distinct
 /// instruction decoded once.
 #[derive(Default)]
@@ -75,4 +78,35 @@ pub(crate) fn stale_text(s: &StaleExecution, executed: &str, memory: &str) -> St
         s.visible_at,
         s.cycle.saturating_sub(s.visible_at)
     )
+}
+
+/// Contract names by index, as the recorder listed them in the header's metadata:
+/// events carry only the index.
+pub(crate) struct Contracts {
+    names: Vec<String>,
+}
+
+impl Contracts {
+    /// The names `header`'s metadata lists (none if it has no `contracts`).
+    pub(crate) fn of(header: &TraceHeader) -> Contracts {
+        Contracts {
+            names: TraceMeta::parse(&header.metadata).contracts,
+        }
+    }
+
+    /// The contract's name, or `contract N` when the recorder gave none.
+    pub(crate) fn name(&self, index: u16) -> String {
+        self.names
+            .get(usize::from(index))
+            .cloned()
+            .unwrap_or_else(|| format!("contract {index}"))
+    }
+
+    /// `contract "NAME"` for prose, or `contract N` when the recorder gave no name.
+    pub(crate) fn label(&self, index: u16) -> String {
+        match self.names.get(usize::from(index)) {
+            Some(name) => format!("contract \"{name}\""),
+            None => format!("contract {index}"),
+        }
+    }
 }

@@ -25,6 +25,10 @@ pub struct TraceMeta {
     /// plus any field this crate does not know: kept, never interpreted.
     #[serde(flatten)]
     pub run: Map<String, Value>,
+    /// The run's contract names by index (a scenario's `contracts`, a program's
+    /// `.sync_point` names): `SyncPoint` and `ContractViolation` events carry only
+    /// the index.
+    pub contracts: Vec<String>,
     /// Every label of the program, sorted by address: the symbol table that
     /// turns addresses into `space:label+offset`.
     pub symbols: Vec<Symbol>,
@@ -224,6 +228,7 @@ mod tests {
                 .as_object()
                 .cloned()
                 .unwrap(),
+            contracts: vec!["membarrier(SYNC_CORE) returned".into()],
             symbols: vec![Symbol {
                 addr: 0x1000,
                 space: Space::User,

@@ -161,7 +161,7 @@ fn every_single_byte_corruption_is_read_and_exported_without_panicking() {
             corrupt[i] = value;
             // Either an error or a trace, which both exporters then take as it is.
             if let Ok(file) = decode_trace(&corrupt) {
-                write_kanata(std::io::sink(), &file.events).unwrap();
+                write_kanata(std::io::sink(), &file.header, &file.events).unwrap();
                 write_chrome(std::io::sink(), &file.header, &file.events).unwrap();
             }
         }

@@ -36,6 +36,8 @@ pub struct RunReport {
     pub flags: Vec<Flags>,
     /// Every instruction retired from bytes memory no longer held, in retirement order.
     pub stale: Vec<StaleExecution>,
+    /// The names of the machine's contracts, by the index events carry.
+    pub contracts: Vec<String>,
     /// The stale executions that broke a declared contract, with its name.
     pub violations: Vec<NamedViolation>,
     /// Every IPI, with its send, arrival and handler-entry cycles.
@@ -212,6 +214,7 @@ impl RunReport {
             registers: (0..cores).map(|core| machine.regs(core)).collect(),
             flags: (0..cores).map(|core| machine.flags(core)).collect(),
             stale: machine.stale_executions().to_vec(),
+            contracts: names,
             violations,
             ipis: machine.ipis().to_vec(),
             conditions,

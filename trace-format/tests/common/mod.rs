@@ -270,3 +270,14 @@ pub fn small_header() -> TraceHeader {
         metadata: r#"{"scenario":"all events","ünïcode":true}"#.into(),
     }
 }
+
+/// [`small_header`] with the contract names a recorder lists in the metadata: index
+/// 2, the one [`one_of_each`] breaks, is the seed scenario's.
+pub fn named_header() -> TraceHeader {
+    TraceHeader {
+        metadata:
+            r#"{"scenario":"all events","contracts":["a","b","membarrier(SYNC_CORE) returned"]}"#
+                .into(),
+        ..small_header()
+    }
+}

@@ -5,9 +5,8 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
-use sim_core::machine::TraceEvent;
+use sim_core::machine::{Stage, TraceEvent};
 use trace_format::chrome::write_chrome;
-use trace_format::kanata::write_kanata;
 
 use common::Recorded;
 
@@ -212,131 +211,82 @@ fn chrome_export_has_an_instant_for_every_other_event_kind() {
         (Some(1), Some(66))
     );
     let violation = &instants(&json, "contract violation")[0]["args"];
-    assert_eq!(violation["contract"], 2);
+    assert_eq!(
+        violation["contract"], "contract 2",
+        "no names in the metadata"
+    );
     assert_eq!(violation["executed"], "mov edi, 0x1");
 }
 
-/// A parsed Kanata log.
-#[derive(Default)]
-struct Kanata {
-    started: usize,
-    retired: usize,
-    flushed: usize,
-    stale_labels: usize,
-}
-
-/// Parse `log`, checking the rules Konata relies on as it goes.
-fn parse_kanata(log: &str) -> Kanata {
-    let mut lines = log.lines();
-    assert_eq!(lines.next(), Some("Kanata\t0004"));
-    let mut k = Kanata::default();
-    let mut cycle: Option<u64> = None;
-    let mut live: BTreeSet<u64> = BTreeSet::new();
-    let mut next_retire_id = 0;
-    for line in lines {
-        let f: Vec<&str> = line.split('\t').collect();
-        let num = |i: usize| f[i].parse::<u64>().unwrap_or_else(|_| panic!("{line}"));
-        match f[0] {
-            "C=" => {
-                assert_eq!(cycle, None, "C= comes once, first");
-                // Konata ignores `C=` and counts from 0: only 0 means the same to both.
-                assert_eq!(num(1), 0, "{line}");
-                cycle = Some(0);
-            }
-            "C" => {
-                assert!(num(1) > 0, "time moves forward: {line}");
-                cycle = Some(cycle.expect("C= first") + num(1));
-            }
-            "I" => {
-                assert_eq!(num(1), k.started as u64, "ids are assigned in order");
-                assert_eq!(f.len(), 4, "{line}");
-                live.insert(num(1));
-                k.started += 1;
-            }
-            "L" => {
-                assert!(live.contains(&num(1)), "{line}");
-                if f[2] == "0" && f[3].contains("STALE") {
-                    k.stale_labels += 1;
-                }
-            }
-            "S" | "E" => {
-                assert!(live.contains(&num(1)), "{line}");
-                assert_eq!(f[2], "0", "lane 0");
-                assert!(
-                    ["F", "D", "Rn", "Is", "Cm", "Rt", "Sb"].contains(&f[3]),
-                    "{line}"
-                );
-            }
-            "R" => {
-                assert!(live.remove(&num(1)), "retired once: {line}");
-                match f[3] {
-                    "0" => {
-                        assert_eq!(num(2), next_retire_id, "retire ids count up");
-                        next_retire_id += 1;
-                        k.retired += 1;
-                    }
-                    "1" => k.flushed += 1,
-                    other => panic!("retire type {other}"),
-                }
-            }
-            other => panic!("unknown command {other}: {line}"),
-        }
-    }
-    assert!(live.is_empty(), "every instruction ends: {live:?}");
-    k
-}
-
 #[test]
-fn kanata_log_has_one_instruction_per_record_and_matching_retirements() {
-    for run in [common::xmc(), common::handoff()] {
-        let mut out = Vec::new();
-        write_kanata(&mut out, &run.events).unwrap();
-        let k = parse_kanata(std::str::from_utf8(&out).unwrap());
-        let records: Vec<bool> = run
-            .events
-            .iter()
-            .filter_map(|e| match e {
-                TraceEvent::Inst(r) => Some(r.squashed),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(k.started, records.len());
-        assert_eq!(k.retired, total(&run, |c| c.retired));
-        assert_eq!(k.flushed, records.iter().filter(|&&s| s).count());
-        assert_eq!(k.stale_labels, run.stale_count);
-    }
-}
-
-#[test]
-fn kanata_stages_follow_the_record() {
-    // `one_of_each` holds one store: F at 10, D 12, Rn 13, Is 14, Cm 15, Rt and Sb
-    // at 16, drained at 30.
+fn chrome_contracts_appear_by_name() {
     let mut out = Vec::new();
-    write_kanata(&mut out, &common::one_of_each()).unwrap();
-    let log = String::from_utf8(out).unwrap();
-    let mut cycle = 0;
-    let mut starts = Vec::new();
-    let mut end = None;
-    for line in log.lines().skip(1) {
-        let f: Vec<&str> = line.split('\t').collect();
-        match f[0] {
-            "C=" => cycle = f[1].parse().unwrap(),
-            "C" => cycle += f[1].parse::<u64>().unwrap(),
-            "S" => starts.push((f[3].to_owned(), cycle)),
-            "R" => end = Some(cycle),
-            _ => {}
+    write_chrome(&mut out, &common::named_header(), &common::one_of_each()).unwrap();
+    let json: Value = serde_json::from_slice(&out).unwrap();
+    for kind in ["contract violation", "sync point"] {
+        let args = &instants(&json, kind)[0]["args"];
+        assert_eq!(args["contract"], "membarrier(SYNC_CORE) returned", "{kind}");
+        assert_eq!(args["contract_index"], 2, "{kind}");
+    }
+}
+
+#[test]
+fn chrome_time_unit_agrees_with_cycles_written_as_microseconds() {
+    let json = chrome(&common::xmc());
+    // `ts` is in microseconds, one per cycle; "ns" would show cycle 120 as 120 000 ns.
+    assert_ne!(json.get("displayTimeUnit"), Some(&Value::from("ns")));
+    let unit = json["otherData"]["time_unit"].as_str().unwrap();
+    assert!(unit.contains("1 us") && unit.contains("1 cycle"), "{unit}");
+}
+
+#[test]
+fn chrome_every_core_has_a_store_buffer_counter() {
+    // In examples/xmc.s core 1 never stores: its counter is there, at zero.
+    let run = common::xmc();
+    let json = chrome(&run);
+    for core in 0..run.header.cores {
+        let levels: Vec<i64> = with_ph(&json, "C")
+            .into_iter()
+            .filter(|e| e["name"] == format!("core {core} store buffer"))
+            .map(|e| e["args"]["stores"].as_i64().unwrap())
+            .collect();
+        assert!(!levels.is_empty(), "core {core} has no counter");
+        if core == 1 {
+            assert!(levels.iter().all(|&l| l == 0), "{levels:?}");
         }
     }
-    let expected = [
-        ("F", 10),
-        ("D", 12),
-        ("Rn", 13),
-        ("Is", 14),
-        ("Cm", 15),
-        ("Rt", 16),
-        ("Sb", 16),
-    ];
-    let expected: Vec<(String, u64)> = expected.iter().map(|&(s, c)| (s.to_owned(), c)).collect();
-    assert_eq!(starts, expected);
-    assert_eq!(end, Some(30));
+}
+
+#[test]
+fn chrome_pipeline_threads_are_as_few_as_overlapping_instructions_need() {
+    for run in [common::xmc(), common::handoff()] {
+        let json = chrome(&run);
+        for core in 0..run.header.cores {
+            // The most retired instructions of this core in flight (fetch to
+            // retirement) at one cycle, from the records.
+            let mut edges: Vec<(u64, i64)> = run
+                .events
+                .iter()
+                .filter_map(|e| match e {
+                    TraceEvent::Inst(r) if r.core == core && !r.squashed => Some(r),
+                    _ => None,
+                })
+                .flat_map(|r| [(r.fetch, 1), (r.at(Stage::Retire).unwrap(), -1)])
+                .collect();
+            edges.sort_unstable();
+            let mut in_flight = 0;
+            let mut most = 0;
+            for (_, delta) in edges {
+                in_flight += delta;
+                most = most.max(in_flight);
+            }
+            let prefix = format!("core {core} pipeline ");
+            let threads = with_ph(&json, "M")
+                .into_iter()
+                .filter(|e| e["name"] == "thread_name")
+                .filter(|e| e["args"]["name"].as_str().unwrap().starts_with(&prefix))
+                .count();
+            assert_eq!(threads as i64, most, "core {core}");
+        }
+    }
 }
