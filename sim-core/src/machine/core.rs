@@ -110,6 +110,8 @@ pub struct Core {
     pub(super) sb_full_reported: bool,
     /// Cycle the core last retired an instruction.
     pub last_retire: u64,
+    /// What the cycle-attribution counters remember between events.
+    pub(super) cost: super::cost::CostTracker,
 }
 
 impl Core {
@@ -153,6 +155,7 @@ impl Core {
             pending_invalidations: VecDeque::new(),
             sb_full_reported: false,
             last_retire: start,
+            cost: super::cost::CostTracker::default(),
         }
     }
 
@@ -438,7 +441,11 @@ impl Core {
             return self.set_wait(seq, Wait::OlderInstructions);
         }
         if needs_drained && !self.sb.is_empty() {
+            self.drain_waiting(seq, now);
             return self.set_wait(seq, Wait::StoreBufferDrain);
+        }
+        if needs_drained {
+            self.drained(seq, serializing, now);
         }
         let outcome = isa::semantics::execute(&uop, &inputs);
         let mut latency = self.config.alu_latency;

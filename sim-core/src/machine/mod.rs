@@ -24,6 +24,7 @@
 mod addr_map;
 mod config;
 mod core;
+mod cost;
 mod decode_cache;
 mod events;
 mod frontend;
@@ -43,6 +44,7 @@ mod trace;
 mod watchdog;
 
 pub use config::{CoreConfig, IfetchCoherence, MachineConfig, MemConfig};
+pub use cost::{SerializationCost, SyscallSpan};
 pub use events::{Contract, ContractViolation, InterruptTrigger, IpiRecord};
 pub use memsys::LINE;
 pub use stale::{NEVER_SERIALIZED, StaleExecution};
@@ -97,6 +99,12 @@ pub struct CoreStats {
     pub serializations: u64,
     /// Serializations by what caused them.
     pub serializations_by_reason: BTreeMap<SerializeReason, u64>,
+    /// Cycles attributed to serializations, by what caused them.
+    pub serialization_cycles: BTreeMap<SerializeReason, SerializationCost>,
+    /// Cycles MFENCE and locked instructions waited for the store buffer to drain.
+    pub fence_drain_cycles: u64,
+    /// Every system call this core made that returned to user mode, in order.
+    pub syscalls: Vec<SyscallSpan>,
     /// IPIs this core sent (one per destination core).
     pub ipis_sent: u64,
     /// IPIs that reached this core's APIC.

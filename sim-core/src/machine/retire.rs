@@ -50,10 +50,13 @@ impl Core {
                 .filter(|e| e.q.uop.kind == UopKind::Store && !e.q.uop.locked)
                 .count();
             // Serializing instructions execute once every older store is visible.
-            if SysInst::from_uop(&head.q.uop).is_some_and(|sys| self.drains_before(sys))
-                && !self.sb.is_empty()
-            {
-                return None;
+            if SysInst::from_uop(&head.q.uop).is_some_and(|sys| self.drains_before(sys)) {
+                let seq = head.seq;
+                if !self.sb.is_empty() {
+                    self.drain_waiting(seq, now);
+                    return None;
+                }
+                self.drained(seq, true, now);
             }
             if !self.sb.has_room(stores) {
                 if !std::mem::replace(&mut self.sb_full_reported, true) {
@@ -185,6 +188,7 @@ impl Core {
             self.barriers.pop_front();
         }
         self.stats.retired += 1;
+        self.cost_retired(now);
         self.last_retire = now;
         self.sys.end_interrupt_shadow();
         self.arch_rip = next_rip;

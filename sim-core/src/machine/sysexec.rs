@@ -160,6 +160,7 @@ impl Core {
             Err(e) => return SysFlow::Fault(e.to_string()),
         };
         self.arch_rip = next;
+        self.cost_system(inst.op, cpl, now);
         let core = self.id as u16;
         if self.sys.cpl() != cpl {
             sh.emit(TraceEvent::PrivilegeChange {
@@ -217,6 +218,7 @@ impl Core {
     ) {
         self.stats.serializations += 1;
         self.serialized_at = now;
+        self.cost_serialized(reason, now);
         *self
             .stats
             .serializations_by_reason
