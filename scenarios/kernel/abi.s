@@ -64,7 +64,7 @@
 # per-CPU area has the same size and alignment, with the entry stack (TSS.RSP0)
 # above its data.
 .set THREAD_SIZE, 0x1000
-.set MAX_CPUS, 16
+.set MAX_CPUS, 64
 .set MAX_RQ_TASKS, 16
 
 # --- Task request vectors -----------------------------------------------------
@@ -110,7 +110,7 @@
 .set RQ_TASKS, 128         # MAX_RQ_TASKS task pointers, run in round robin
 .set PCPU_CSD, 256         # MAX_CPUS call-function slots, one per sending CPU:
                            # the vector requested, 0 when done (csd lock)
-.set PCPU_DATA_SIZE, 384   # the entry stack is above this
+.set PCPU_DATA_SIZE, 768   # the entry stack is above this
 
 # --- struct pt_regs (arch/x86/include/asm/ptrace.h order), offsets from the
 # stack pointer after entry_SYSCALL_64 pushed it; the top five words are an

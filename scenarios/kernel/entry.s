@@ -140,7 +140,7 @@ ipi_acknowledge:
     and rax, THIS_CPU_MASK
     mov rax, qword ptr [rax]    # this CPU's area
     lea rdx, [rax + PCPU_CSD]
-    lea rax, [rax + PCPU_CSD + MAX_CPUS * 8]
+    lea rax, [rax + PCPU_CSD + CSD_SLOTS * 8]
 1:  cmp qword ptr [rdx], rcx
     jne 2f
     mov qword ptr [rdx], 0      # smp_store_release(&csd->flags, 0)

@@ -16,7 +16,7 @@ use crate::scenario::schema::{CpuSpec, TaskKind, TaskSpec};
 use super::KernelError;
 
 /// Most CPUs the kernel supports (`MAX_CPUS` in `abi.s`).
-pub const MAX_CPUS: usize = 16;
+pub const MAX_CPUS: usize = 64;
 /// Most tasks on one runqueue, besides its idle task (`MAX_RQ_TASKS`).
 pub const MAX_RQ_TASKS: usize = 16;
 /// Bytes of a kernel stack, a per-CPU area and a user stack (`THREAD_SIZE`).

@@ -247,6 +247,7 @@ pub fn build(
     for (name, value) in option_constants(options) {
         let _ = writeln!(prologue, ".set {name}, {value}");
     }
+    let _ = writeln!(prologue, ".set CSD_SLOTS, {}", csd_slots(planned.len()));
     let mut epilogue = String::from(".section .kernel, \"ax\"\n.base KERNEL_TEXT_BASE\n");
     for source in KERNEL_SOURCES {
         epilogue.push_str(source);
@@ -260,6 +261,13 @@ pub fn build(
         timer_period: options.timer_period,
         cpus: planned,
     })
+}
+
+/// How many call-function slots (`PCPU_CSD`) an IPI handler scans: one per CPU,
+/// but never fewer than 16, the kernel's CPU limit before it was raised to
+/// [`MAX_CPUS`], so that scenarios of up to 16 CPUs keep their exact timing.
+fn csd_slots(cpus: usize) -> usize {
+    cpus.max(16)
 }
 
 /// The options as the kernel's `.set` constants.
