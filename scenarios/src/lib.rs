@@ -11,3 +11,4 @@ pub mod kernel;
 pub mod litmus;
 pub mod program;
 pub mod scenario;
+pub mod sweep;

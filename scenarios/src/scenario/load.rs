@@ -11,6 +11,7 @@ use super::build::machine_config;
 use super::condition::FinalStateCondition;
 use super::document::Document;
 use super::error::{ScenarioError, SourceFile, did_you_mean};
+use super::overrides::Overrides;
 use super::parse::parse;
 use super::resolve::{BareMetal, Event, resolve};
 use super::ron_tree::Step;
@@ -68,21 +69,37 @@ impl Configuration {
 
 /// Read and load the scenario at `path`.
 pub fn load(path: &Path) -> Result<LoadedScenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    load_str(&read(path)?, path)
+}
+
+/// The text of the scenario file at `path`.
+pub fn read(path: &Path) -> Result<String, ScenarioError> {
+    std::fs::read_to_string(path).map_err(|e| {
         ScenarioError::unlocated(
             path.display().to_string(),
             format!("cannot read scenario: {e}"),
             Some("check the path".to_string()),
         )
-    })?;
-    load_str(&text, path)
+    })
 }
 
 /// Load scenario `text` as if read from `path` (which names it in errors and is
 /// where `Include`s are resolved from; it need not exist).
 pub fn load_str(text: &str, path: &Path) -> Result<LoadedScenario, ScenarioError> {
+    load_str_with(text, path, &Overrides::default())
+}
+
+/// [`load_str`] with `overrides` applied to the scenario before it is checked
+/// and assembled (a sweep point). Errors in what the file says are located in
+/// it; values the overrides bring are best checked by whoever wrote them.
+pub fn load_str_with(
+    text: &str,
+    path: &Path,
+    overrides: &Overrides,
+) -> Result<LoadedScenario, ScenarioError> {
     let file = SourceFile::new(path.display().to_string(), text);
-    let (scenario, doc) = parse(file)?;
+    let (mut scenario, doc) = parse(file)?;
+    overrides.apply(&mut scenario);
     validate::check(&doc, &scenario)?;
     let dir = path.parent().unwrap_or(Path::new(""));
     let pieces = assembly::read_pieces(&doc, &scenario.program, dir)?;

@@ -33,16 +33,17 @@
 mod assembly;
 mod build;
 mod condition;
-mod document;
-mod error;
+pub(crate) mod document;
+pub(crate) mod error;
 mod expect;
 mod explore;
 mod kernel_asm;
-mod knobs;
+pub(crate) mod knobs;
 mod load;
-mod parse;
+mod overrides;
+pub(crate) mod parse;
 mod resolve;
-mod ron_tree;
+pub(crate) mod ron_tree;
 mod run;
 pub mod schema;
 mod validate;
@@ -52,7 +53,8 @@ pub use condition::FinalStateCondition;
 pub use error::{ScenarioError, SourceFile};
 pub use expect::{Check, Expectation, Status, check, check_run, check_runs};
 pub use explore::{Exploration, OutcomeCount, RunSummary, Witness, explore, shortest};
-pub use load::{Configuration, LoadedScenario, load, load_str};
+pub use load::{Configuration, LoadedScenario, load, load_str, load_str_with, read};
+pub use overrides::{BASE_VARIANT, Overrides, resize_cpus};
 pub use resolve::{BareMetal, CoreSetup, DEFAULT_KERNEL_STACK_STRIDE, Event};
 pub use run::{
     ConditionResult, NamedViolation, Outcome, RunReport, StopKind, describe_stop, run_once,
