@@ -139,8 +139,9 @@ pub fn run(args: &ExploreArgs) -> Result<ExitCode, CliError> {
     })
 }
 
-/// A bar on stderr counting finished runs, hidden when stderr is not a terminal.
-fn progress_bar(seeds: u64, label: &str) -> ProgressBar {
+/// A bar on stderr counting finished runs, hidden when stderr is not a terminal
+/// (also `synclab sweep`'s).
+pub(crate) fn progress_bar(seeds: u64, label: &str) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }

@@ -20,10 +20,13 @@ mod cmd_disasm;
 mod cmd_explore;
 mod cmd_export;
 mod cmd_litmus;
+mod cmd_plot;
 mod cmd_run;
 mod cmd_run_scenario;
+mod cmd_sweep;
 mod diagnostics;
 mod interrupt;
+mod plot_data;
 mod report_checks;
 mod report_explore;
 mod report_run;
@@ -72,6 +75,13 @@ enum Command {
     /// Export a `.synctrace` trace (from `run --trace`) for a viewer: a Kanata log for
     /// the Konata pipeline viewer, or Chrome trace-event JSON for Perfetto.
     Export(cmd_export::ExportArgs),
+    /// Run a scenario over the cartesian product of parameter values (a sweep
+    /// file or `--param`), one row of statistics per point into a CSV or JSON
+    /// Lines file; `sweep merge` joins the outputs of shards.
+    Sweep(cmd_sweep::SweepArgs),
+    /// Plot columns of sweep results (CSV or JSON Lines) as lines with error
+    /// bars into an SVG or PNG file.
+    Plot(cmd_plot::PlotArgs),
 }
 
 fn main() -> ExitCode {
@@ -84,6 +94,8 @@ fn main() -> ExitCode {
         Command::Litmus(args) => cmd_litmus::run(&args),
         Command::Bench(args) => cmd_bench::run(&args),
         Command::Export(args) => cmd_export::run(&args),
+        Command::Sweep(args) => cmd_sweep::run(&args),
+        Command::Plot(args) => cmd_plot::run(&args),
     };
     match result {
         Ok(code) => code,
