@@ -131,7 +131,8 @@ fn extent(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
     if log {
         return (lo / 1.5, hi * 1.5);
     }
-    let pad = ((hi - lo) * 0.08).max(hi.abs() * 0.05).max(0.5);
+    let pad = ((hi - lo) * 0.08).max(hi.abs() * 0.05);
+    let pad = if pad > 0.0 { pad } else { 0.5 };
     (
         if lo >= 0.0 {
             (lo - pad).max(0.0)
@@ -213,7 +214,7 @@ where
         Some(c) => {
             let i = v.round();
             match (i - v).abs() < 1e-6 && i >= 0.0 {
-                true => c.get(i as usize).cloned().unwrap_or_default(),
+                true => c.get(i as usize).map(|l| compact(l)).unwrap_or_default(),
                 false => String::new(),
             }
         }
@@ -263,6 +264,20 @@ where
             .draw()?;
     }
     Ok(())
+}
+
+/// A category label without RON's field names: `Delayed(cycles: 500)` is
+/// drawn `Delayed 500`, so that labels fit side by side.
+fn compact(label: &str) -> String {
+    let Some((name, inner)) = label.split_once('(') else {
+        return label.to_string();
+    };
+    let values: Vec<&str> = inner
+        .trim_end_matches(')')
+        .split(',')
+        .map(|part| part.rsplit(':').next().unwrap_or(part).trim())
+        .collect();
+    format!("{name} {}", values.join(" "))
 }
 
 /// A tick label: integers plainly, large values with k/M, others with few decimals.

@@ -272,3 +272,105 @@ fn plots_are_drawn_as_svg_and_png() {
     ]);
     assert_eq!(out.status.code(), Some(2), "rows sharing x without --group");
 }
+
+/// The value of `column` in every row of CSV `path`, keyed by `key`'s value.
+fn column_by(path: &Path, key: &str, column: &str) -> Vec<(String, String)> {
+    let text = read(path);
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let at = |name: &str| header.iter().position(|h| *h == name).expect("column");
+    let (k, c) = (at(key), at(column));
+    lines
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells[k].to_string(), cells[c].to_string())
+        })
+        .collect()
+}
+
+fn number(cells: &[(String, String)], key: &str) -> f64 {
+    let (_, v) = cells.iter().find(|(k, _)| k == key).expect("row");
+    v.parse().expect("number")
+}
+
+/// The cycles the machine attributes to serializations and fence drains agree
+/// with the run lengths they add (an independent measurement of the same cost).
+#[test]
+fn attributed_cycles_account_for_what_the_instructions_add() {
+    for (variant, reps) in [
+        ("serialize", "80"),
+        ("none", "80"),
+        ("mfence-full-sb", "80"),
+        ("stores", "80"),
+    ] {
+        let file = scratch(&format!("cost-{variant}.csv"));
+        let file = file.to_str().expect("utf-8");
+        let mut args = vec![
+            "sweep",
+            "scenarios/sweeps/scenarios/instruction-cost.ron",
+            "--variant",
+            variant,
+        ];
+        let param = format!("defines.REPS={reps}");
+        args.extend(["--param", &param, "--seeds", "1", "--force", "-o", file]);
+        let done = synclab(&args);
+        assert!(
+            done.status.success(),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+    }
+    let cell = |variant: &str, column: &str| {
+        number(
+            &column_by(&scratch(&format!("cost-{variant}.csv")), "variant", column),
+            variant,
+        )
+    };
+    let added = cell("serialize", "cycles") - cell("none", "cycles");
+    let attributed = 80.0 * cell("serialize", "serialize_cycles");
+    assert!(
+        (attributed - added).abs() <= 0.15 * added && attributed > 0.0,
+        "80 serializations add {added} cycles, {attributed} attributed"
+    );
+    assert_eq!(cell("none", "fence_drain_cycles"), 0.0);
+    assert_eq!(cell("stores", "fence_drain_cycles"), 0.0);
+    assert!(
+        cell("mfence-full-sb", "fence_drain_cycles") > 80.0 * 10.0,
+        "each MFENCE waits for 56 stores"
+    );
+}
+
+/// membarrier's span (syscall to return) contains the IPI it waits for.
+#[test]
+fn membarrier_latency_spans_its_ipi() {
+    let out = scratch("mb.csv");
+    let done = synclab(&[
+        "sweep",
+        "scenarios/sweeps/scenarios/membarrier-scaling.ron",
+        "--variant",
+        "sync-core",
+        "--param",
+        "cpus=2",
+        "--seeds",
+        "2",
+        "--force",
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let calls = number(&column_by(&out, "variant", "membarrier_calls"), "sync-core");
+    let span = number(
+        &column_by(&out, "variant", "membarrier_cycles"),
+        "sync-core",
+    );
+    let ipi = number(&column_by(&out, "variant", "ipi_cycles"), "sync-core");
+    assert_eq!(
+        calls, 1.0,
+        "one SYNC_CORE call per run (registrations are not counted)"
+    );
+    assert!(ipi > 0.0 && span > ipi, "span {span}, IPI {ipi}");
+}
