@@ -13,7 +13,7 @@
 use std::process::ExitCode;
 
 use serde_json::{Value, json};
-use sim_core::machine::{InstRecord, Stage, TraceEvent};
+use sim_core::machine::{InstRecord, Stage};
 use trace_format::meta::TraceMeta;
 
 fn main() -> ExitCode {
@@ -33,15 +33,7 @@ fn main() -> ExitCode {
 
 fn run(trace: &str, out: &str) -> Result<(), Box<dyn std::error::Error>> {
     let file = trace_format::read_trace(std::fs::File::open(trace)?)?;
-    let mut records: Vec<&InstRecord> = file
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            TraceEvent::Inst(r) => Some(r),
-            _ => None,
-        })
-        .collect();
-    records.sort_by_key(|r| (r.fetch, r.core, r.seq));
+    let records = trace_format::kanata::records_in_log_order(&file.events);
     let meta = TraceMeta::parse(&file.header.metadata);
     let retired: u64 = meta.run["per_core"]
         .as_array()

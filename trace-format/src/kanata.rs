@@ -50,14 +50,7 @@ const STAGES: [(Stage, &str); 5] = [
 pub fn write_kanata(w: impl Write, header: &TraceHeader, events: &[TraceEvent]) -> io::Result<()> {
     let mut dis = Disassembler::default();
     let notes = collect_notes(events, &mut dis, &Contracts::of(header));
-    let mut insts: Vec<&InstRecord> = events
-        .iter()
-        .filter_map(|e| match e {
-            TraceEvent::Inst(r) => Some(r),
-            _ => None,
-        })
-        .collect();
-    insts.sort_by_key(|r| (r.fetch, r.core, r.seq));
+    let insts = records_in_log_order(events);
     let retire_ids = retire_ids(&insts);
 
     let mut log = Log {
@@ -96,6 +89,20 @@ pub fn write_kanata(w: impl Write, header: &TraceHeader, events: &[TraceEvent]) 
         emit(&mut log, id, step, &mut pending)?;
     }
     log.w.flush()
+}
+
+/// The instruction records of `events` in the order the log lists them (its ids):
+/// by fetch cycle, then core, then sequence number.
+pub fn records_in_log_order(events: &[TraceEvent]) -> Vec<&InstRecord> {
+    let mut records: Vec<&InstRecord> = events
+        .iter()
+        .filter_map(|e| match e {
+            TraceEvent::Inst(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    records.sort_by_key(|r| (r.fetch, r.core, r.seq));
+    records
 }
 
 /// The retire id of each of `insts`: retirements numbered by (retire cycle, core),

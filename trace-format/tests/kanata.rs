@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sim_core::machine::{InstRecord, Stage, TraceEvent};
 use trace_format::TraceHeader;
-use trace_format::kanata::write_kanata;
+use trace_format::kanata::{records_in_log_order as records, write_kanata};
 
 /// One instruction of a parsed Kanata log.
 #[derive(Debug, Default)]
@@ -111,19 +111,6 @@ fn export(header: &TraceHeader, events: &[TraceEvent]) -> Vec<Op> {
     let mut out = Vec::new();
     write_kanata(&mut out, header, events).unwrap();
     parse(std::str::from_utf8(&out).unwrap())
-}
-
-/// The instruction records of a trace in the order the log lists them (fetch order).
-fn records(events: &[TraceEvent]) -> Vec<&InstRecord> {
-    let mut records: Vec<&InstRecord> = events
-        .iter()
-        .filter_map(|e| match e {
-            TraceEvent::Inst(r) => Some(r),
-            _ => None,
-        })
-        .collect();
-    records.sort_by_key(|r| (r.fetch, r.core, r.seq));
-    records
 }
 
 fn is_store(r: &InstRecord) -> bool {
